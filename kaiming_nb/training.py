@@ -123,12 +123,14 @@ class History:
     losses: list = field(default_factory=list)
     epochs: list = field(default_factory=list)
 
-    def plot(self, ax=None):
-        "Training loss per batch, and validation loss at the end of each epoch."
+    def plot(self, ax=None, beta=0.95):
+        "Training loss per batch (faint) and its exponential moving average (`beta`, debiased), and validation loss at the end of each epoch."
         ax = ax or plt.subplots(figsize=(6, 3.5))[1]
-        ax.plot(self.losses, alpha=0.6, label='train (each batch)')
+        avg, ema = 0., []
+        for i, l in enumerate(self.losses): avg = beta * avg + (1 - beta) * l; ema.append(avg / (1 - beta ** (i + 1)))
+        ax.plot(self.losses, alpha=0.25, color='C0'); ax.plot(ema, color='C0', label='train (each batch, smoothed)')
         nb = len(self.losses) / max(1, len(self.epochs))
-        ax.plot([nb * (e + 1) for e in range(len(self.epochs))], [e['valid_loss'] for e in self.epochs], 'o-', label='valid (each epoch)')
+        ax.plot([nb * (e + 1) for e in range(len(self.epochs))], [e['valid_loss'] for e in self.epochs], 'o-', color='C1', label='valid (each epoch)')
         ax.set(xlabel='batch', ylabel='loss', yscale='log'); ax.legend()
         return ax
 
