@@ -56,7 +56,7 @@ def write_idx(fn, a, compress=None):
     Path(fn).write_bytes(b)
     return Path(fn)
 
-# %% ../nbs/00_data.ipynb #c0014
+# %% ../nbs/00_data.ipynb #c0015
 MNIST_MD5 = {  # md5 of the *uncompressed* IDX bytes
     'train-images-idx3-ubyte': '6bbc9ace898e44ae57da46a324031adb', 'train-labels-idx1-ubyte': 'a25bea736e30d166cdddb491f175f624',
     't10k-images-idx3-ubyte':  '2646ac647ad5339dbf082846283269ea', 't10k-labels-idx1-ubyte':  '27ae3e4e09519cfbb04c329615203637'}
@@ -95,7 +95,7 @@ def load_folder(folder, test=False, verify=False):
     if len(x) <= N_VALID: raise DataError(f"{find_file(folder, 'train-images-idx3-ubyte')}: {len(x):,} rows, need more than {N_VALID:,} to split off the valid set")
     return (*to_tensors(x[:-N_VALID], y[:-N_VALID]), *to_tensors(x[-N_VALID:], y[-N_VALID:])), ok
 
-# %% ../nbs/00_data.ipynb #c0020
+# %% ../nbs/00_data.ipynb #c0021
 def load_pkl(fn, test=False):
     "`(x_train, y_train, x_valid, y_valid)`, or `(x_test, y_test)` if `test`, from a classic `mnist.pkl.gz` (a pickle: open only files you trust)."
     try:
@@ -109,7 +109,7 @@ def load_pkl(fn, test=False):
         res += [x, y]
     return tuple(res)
 
-# %% ../nbs/00_data.ipynb #c0023
+# %% ../nbs/00_data.ipynb #c0024
 EMBEDDED = Path(str(importlib.resources.files('kaiming_nb')/'mnist_subset.npz'))
 EMBEDDED_SHA256 = '618926d7f2bf8018258087caa1a8425ea6c81c1dc184d2392f5877aa9d248496'
 SPLITS = ('train', 'valid', 'test')
@@ -139,7 +139,7 @@ def load_embedded(test=False, fn=None):
     if (got := subset_digest(d)) != EMBEDDED_SHA256: raise DataError(f"{fn}: checksum mismatch (sha256 {got}, expected {EMBEDDED_SHA256}); {fix}")
     return tuple(t for s in (('test',) if test else SPLITS[:2]) for t in to_tensors(d[f'x_{s}'], d[f'y_{s}']))
 
-# %% ../nbs/00_data.ipynb #c0028
+# %% ../nbs/00_data.ipynb #c0029
 MIRRORS = ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/']
 
 def mnist_cache() -> Path:
@@ -177,7 +177,7 @@ def download_mnist(dest=None, mirrors=MIRRORS, files=MNIST_MD5, timeout=30.) -> 
         else: raise DataError(f"could not download {name}.gz: " + '; '.join(errs))
     return dest
 
-# %% ../nbs/00_data.ipynb #c0035
+# %% ../nbs/00_data.ipynb #c0037
 HOW_TO_GET_FULL = ("for full MNIST, pass get_data a folder with its four IDX files (or mnist.pkl.gz), "
                    "set KAIMING_NB_DATA to one, or let it download (get_data(download=True), kaiming_nb_data --download)")
 
@@ -208,7 +208,7 @@ def get_data(path=None, test=False, download=True, verbose=True):
     if verbose: print(f"kaiming_nb: MNIST from {src}")
     return ts
 
-# %% ../nbs/00_data.ipynb #c0039
+# %% ../nbs/00_data.ipynb #c0041
 def normalize(x, m, s):
     "`(x - m) / s`: standardize `x` with mean `m` and std `s`, the *training* set's."
     return (x - m) / s
@@ -217,7 +217,7 @@ def stats(x):
     "Mean and standard deviation of `x`."
     return x.mean(), x.std()
 
-# %% ../nbs/00_data.ipynb #c0042
+# %% ../nbs/00_data.ipynb #c0044
 _all_ = ['test', 'test_eq', 'test_fail', 'test_close']
 
 def near(a, b, rtol=1e-3, atol=1e-5):
@@ -233,7 +233,7 @@ def test_near(a, b, rtol=1e-3, atol=1e-5):
     d = (a.double() - b.double()).abs().nan_to_num(float('inf')); i = tuple(int(j) for j in np.unravel_index(int(d.argmax()), a.shape)) if a.ndim else ()
     raise AssertionError(f"not near (rtol={rtol}, atol={atol}): largest absolute difference {d.max().item():.3g} at {i}: {a[i].item():.6g} vs {b[i].item():.6g}")
 
-# %% ../nbs/00_data.ipynb #c0045
+# %% ../nbs/00_data.ipynb #c0047
 def show_images(x, y=None, ncols=8, figsize=None, cmap='gray_r', **kwargs):
     "Draw digits `x` (rows of 784 pixels, or `(n, 28, 28)`, or `(n, 1, 28, 28)`) in a grid, titled with labels `y` if given."
     x = torch.as_tensor(x).detach().cpu(); n = len(x)
@@ -252,7 +252,7 @@ def show_images(x, y=None, ncols=8, figsize=None, cmap='gray_r', **kwargs):
         if y is not None: ax.set_title(str(int(y[i])), fontsize=10)
     return axs
 
-# %% ../nbs/00_data.ipynb #c0048
+# %% ../nbs/00_data.ipynb #c0050
 @call_parse
 def kaiming_nb_data(path:str=None,        # a folder with MNIST's four IDX files, or mnist.pkl.gz
                     download:bool=False):  # download full MNIST into the cache if it is not found
