@@ -6,11 +6,10 @@ Prints samples per second, the ratio, and the final validation accuracies; with 
 """
 import argparse, statistics, time
 import torch, torch.nn.functional as F
-from torch import nn
 from torch.utils.data import TensorDataset
 from kaiming_nb.data import get_data, normalize, stats
 from kaiming_nb.loss import cross_entropy, accuracy
-from kaiming_nb.training import Dataset, DataLoader, Optimizer, fit, evaluate, get_model, train
+from kaiming_nb.training import Dataset, DataLoader, Optimizer, fit, get_model, train
 
 def ours(x, y, xv, yv, loss_func, seed):
     torch.manual_seed(seed); model = get_model('mlp')

@@ -4,11 +4,11 @@
 
 # %% ../nbs/04_training.ipynb #c0003
 from __future__ import annotations
-import copy, io, math, os, sys, time
+import copy, io, math, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch, matplotlib.pyplot as plt
-from torch import nn, tensor
+from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 from fastcore.script import call_parse
