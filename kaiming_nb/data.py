@@ -11,7 +11,7 @@ from fastcore.test import test, test_eq, test_fail, test_close
 from fastcore.script import call_parse
 
 # %% auto #0
-__all__ = ['MNIST_MD5', 'N_VALID', 'EMBEDDED', 'EMBEDDED_SHA256', 'SPLITS', 'MIRRORS', 'HOW_TO_GET_FULL', 'DataError',
+__all__ = ['MNIST_MD5', 'N_VALID', 'EMBEDDED', 'EMBEDDED_SHA256', 'SPLITS', 'MIRRORS', 'HOW_TO_GET_FULL', 'DataError', 'gunzip',
            'read_bytes', 'parse_idx', 'read_idx', 'write_idx', 'find_file', 'read_checked', 'read_pair', 'to_tensors',
            'load_folder', 'load_pkl', 'subset_digest', 'build_subset', 'load_embedded', 'mnist_cache', 'write_atomic',
            'fetch_verified', 'download_mnist', 'load_mnist', 'get_data', 'normalize', 'stats', 'near', 'test_near',
@@ -23,14 +23,17 @@ class DataError(ValueError):
 
 _IDX_TYPES = {0x08: 'u1', 0x09: 'i1', 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
 
-def read_bytes(fn) -> bytes:
-    "The bytes of file `fn`, gunzipped if they start with gzip's magic number `1f 8b`."
-    fn = Path(fn)
-    if not fn.is_file(): raise FileNotFoundError(f"{fn}: no such file")
-    b = fn.read_bytes()
+def gunzip(b: bytes, name='<bytes>') -> bytes:
+    "`b` decompressed if it starts with gzip's magic number `1f 8b`, else `b` (`name` is for errors)."
     if b[:2] != b'\x1f\x8b': return b
     try: return gzip.decompress(b)
-    except (OSError, EOFError, zlib.error) as e: raise DataError(f"{fn}: corrupt gzip ({e})") from None
+    except (OSError, EOFError, zlib.error) as e: raise DataError(f"{name}: corrupt gzip ({e})") from None
+
+def read_bytes(fn) -> bytes:
+    "The bytes of file `fn`, gunzipped if gzipped."
+    fn = Path(fn)
+    if not fn.is_file(): raise FileNotFoundError(f"{fn}: no such file")
+    return gunzip(fn.read_bytes(), fn)
 
 def parse_idx(b: bytes, name='<bytes>') -> np.ndarray:
     "Parse IDX bytes `b`: magic `00 00 type ndim`, `ndim` big-endian uint32 sizes, then the data (`name` is for errors)."
@@ -158,9 +161,7 @@ def write_atomic(fn, b: bytes):
 def fetch_verified(url, md5, timeout=30.) -> bytes:
     "The bytes at `url`, checked: their uncompressed md5 must be `md5`."
     with urllib.request.urlopen(url, timeout=timeout) as r: b = r.read()
-    try: got = hashlib.md5(gzip.decompress(b) if b[:2] == b'\x1f\x8b' else b).hexdigest()
-    except (OSError, EOFError, zlib.error) as e: raise DataError(f"{url}: corrupt gzip ({e})") from None
-    if got != md5: raise DataError(f"{url}: checksum mismatch (md5 {got}, expected {md5})")
+    if (got := hashlib.md5(gunzip(b, url)).hexdigest()) != md5: raise DataError(f"{url}: checksum mismatch (md5 {got}, expected {md5})")
     return b
 
 def download_mnist(dest=None, mirrors=MIRRORS, files=MNIST_MD5, timeout=30.) -> Path:
