@@ -15,8 +15,11 @@ __all__ = ['lin', 'relu', 'mse', 'init_params', 'mse_grad', 'relu_grad', 'lin_gr
 # %% ../nbs/02_backprop.ipynb #c0008
 def _shapes(**ts): return ', '.join(f"{k} {tuple(t.shape)}" for k, t in ts.items())
 
-def lin(x, w, b):
-    "Affine layer $x w + b$: batch `x` `(n, in)`, weights `w` `(in, out)`, bias `b` `(out,)`, all one floating dtype."
+def lin(x, # batch `(n, in)`
+        w, # weights `(in, out)`
+        b, # bias `(out,)`
+       ):
+    "Affine layer $x w + b$, with `x`, `w` and `b` of one floating dtype."
     s = _shapes(x=x, w=w, b=b)
     if (x.ndim, w.ndim, b.ndim) != (2, 2, 1): raise ValueError(f"lin: need x (n, in), w (in, out), b (out,); got {s}")
     if x.shape[1] != w.shape[0]: raise ValueError(f"lin: x has {x.shape[1]} columns but w has {w.shape[0]} rows ({s})")
@@ -25,7 +28,9 @@ def lin(x, w, b):
         raise TypeError(f"lin: x, w, b must share one floating dtype, got {x.dtype}, {w.dtype}, {b.dtype} ({s})")
     return x @ w + b
 
-def relu(x, inplace=False):
+def relu(x,             # a tensor
+         inplace=False, # overwrite `x`
+        ):
     "$\\max(x, 0)$ elementwise; `inplace` overwrites `x` (its sign pattern, all that `relu_grad` needs, survives)."
     return x.clamp_min_(0.) if inplace else x.clamp_min(0.)
 
@@ -35,39 +40,62 @@ def _check_mse(output, targ):
     if targ.dtype != output.dtype: raise TypeError(f"mse: output is {output.dtype} but targ is {targ.dtype}: convert targ (e.g. targ.float())")
     if not len(targ): raise ValueError("mse: empty batch (0 rows): the mean of no errors is undefined")
 
-def mse(output, targ):
+def mse(output, # predictions `(n, 1)`
+        targ,   # targets `(n,)`, of `output`'s dtype
+       ):
     "Mean squared error $\\frac1n \\sum_i (o_i - t_i)^2$ of `output` `(n, 1)` against `targ` `(n,)`."
     _check_mse(output, targ)
     return (output[:, 0] - targ).pow(2).mean()
 
 # %% ../nbs/02_backprop.ipynb #c0010
-def init_params(n_in=784, nh=50, dtype=torch.float32):
+def init_params(n_in=784,            # inputs
+                nh=50,               # hidden units
+                dtype=torch.float32, # of all four tensors
+               )->tuple:             # w1 `(n_in, nh)`, b1 `(nh,)`, w2 `(nh, 1)`, b2 `(1,)`
     "`w1, b1, w2, b2` of the `n_in`-`nh`-1 MLP: Kaiming normal weights, $\\sigma = \\sqrt{2/n_{in}}$ before the ReLU and $1/\\sqrt{nh}$ at the linear output; zero biases."
     w1 = kaiming_normal(torch.empty(n_in, nh, dtype=dtype), mode='fan_out')
     w2 = kaiming_normal(torch.empty(nh, 1, dtype=dtype), a=1., mode='fan_out')
     return w1, torch.zeros(nh, dtype=dtype), w2, torch.zeros(1, dtype=dtype)
 
 # %% ../nbs/02_backprop.ipynb #c0018
-def mse_grad(inp, targ):
+def mse_grad(inp,  # predictions `(n, 1)`, given `.g`
+             targ, # targets `(n,)`
+            ):
     "Store $\\partial L/\\partial \\text{inp} = \\frac2n (\\text{inp} - \\text{targ})$ in `inp.g`, `L = mse(inp, targ)`."
     _check_mse(inp, targ)
     inp.g = 2. * (inp[:, 0] - targ)[:, None] / len(targ)
 
-def relu_grad(inp, out, bs=4096):
+def relu_grad(inp,     # the ReLU's input, given `.g`
+              out,     # its output, with dL/dout in `out.g`
+              bs=4096, # rows per block
+             ):
     "Store $\\partial L/\\partial \\text{inp} = \\partial L/\\partial \\text{out} \\odot 1[\\text{inp} > 0]$ in `inp.g`; if the ReLU ran in place (`out is inp`), in `out.g`'s memory. By blocks of `bs` rows, so that the mask's cast to float stays small."
     g = out.g if out is inp else out.g.clone()
     for gb, ib in zip(g.split(bs), inp.split(bs)): gb.mul_(ib > 0)
     inp.g = g
 
 # %% ../nbs/02_backprop.ipynb #c0024
-def lin_grad(inp, out, w, b, inp_grad=True):
+def lin_grad(inp,           # the layer's input `(n, in)`
+             out,           # its output, with g = dL/dout in `out.g`
+             w,             # its weights `(in, out)`, given `.g`
+             b,             # its bias `(out,)`, given `.g`
+             inp_grad=True, # compute `inp.g` (else set it to `None`)
+            ):
     "Store $\\partial L/\\partial w = \\text{inp}^T g$ (computed as $(g^T \\text{inp})^T$) in `w.g`, $\\partial L/\\partial b = \\sum_\\text{rows} g$ in `b.g` and, if `inp_grad`, $\\partial L/\\partial \\text{inp} = g\\, w^T$ in `inp.g` (else `None`), for $g$ = `out.g`."
     inp.g = out.g @ w.t() if inp_grad else None
     w.g = (out.g.t() @ inp).t()
     b.g = out.g.sum(0)
 
 # %% ../nbs/02_backprop.ipynb #c0026
-def forward_and_backward(inp, targ, w1, b1, w2, b2, inp_grad=False, inplace=True):
+def forward_and_backward(inp,            # batch `(n, in)`
+                         targ,           # targets `(n,)`, of `inp`'s dtype
+                         w1,             # first layer's weights `(in, nh)`, given `.g` (like the others)
+                         b1,             # its bias `(nh,)`
+                         w2,             # second layer's weights `(nh, 1)`
+                         b2,             # its bias `(1,)`
+                         inp_grad=False, # also store `inp.g`
+                         inplace=True,   # run the ReLU in place
+                        ):
     "Return the MLP's `mse` loss on `inp`, `targ`, and store its gradients as `.g` on `w1, b1, w2, b2` (and on `inp` if `inp_grad`); `inplace`: the ReLU's."
     # forward pass:
     l1 = lin(inp, w1, b1)
@@ -85,82 +113,126 @@ def forward_and_backward(inp, targ, w1, b1, w2, b2, inp_grad=False, inplace=True
 class Module:
     "A layer that remembers its inputs and output in `__call__`, so that `backward` can apply the chain rule: subclasses give `forward` and `bwd`."
     def __call__(self, *args):
+        "`forward(*args)`, keeping `args` and the result as `self.args` and `self.out`."
         self.args = args
         self.out = self.forward(*args)
         return self.out
-    def forward(self, *args): raise NotImplementedError(f"{type(self).__name__}.forward")
-    def backward(self): self.bwd(self.out, *self.args)
-    def bwd(self, out, *args): raise NotImplementedError(f"{type(self).__name__}.bwd")
+    def forward(self, *args): # the layer's inputs
+        "The layer's output; each subclass defines it."
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+    def backward(self):
+        "Store the gradients of the last call's inputs as their `.g`, from `self.out.g`: `bwd(self.out, *self.args)`."
+        self.bwd(self.out, *self.args)
+    def bwd(self,
+            out,   # the output, with dL/dout in `out.g` (unless the layer is the loss)
+            *args, # the inputs, given `.g`
+           ):
+        "Store the gradients of `args` (and of the layer's parameters) as `.g`; each subclass defines it."
+        raise NotImplementedError(f"{type(self).__name__}.bwd")
 
-# %% ../nbs/02_backprop.ipynb #c0032
+# %% ../nbs/02_backprop.ipynb #c0035
 class Relu(Module):
-    "`relu` as a `Module`; `inplace` overwrites its input (and then its input's gradient)."
-    def __init__(self, inplace=False): self.inplace = inplace
-    def forward(self, inp): return relu(inp, self.inplace)
-    def bwd(self, out, inp): relu_grad(inp, out)
+    "`relu` as a `Module`."
+    def __init__(self,
+                 inplace=False, # overwrite the input (and then its gradient)
+                ): self.inplace = inplace
+    def forward(self, inp):
+        "`relu(inp)`."
+        return relu(inp, self.inplace)
+    def bwd(self, out, inp):
+        "`relu_grad(inp, out)`."
+        relu_grad(inp, out)
 
 class Lin(Module):
-    "`lin` as a `Module` holding `w` and `b`; `inp_grad=False` skips the gradient of its input."
-    def __init__(self, w, b, inp_grad=True): self.w, self.b, self.inp_grad = w, b, inp_grad
-    def forward(self, inp): return lin(inp, self.w, self.b)
-    def bwd(self, out, inp): lin_grad(inp, out, self.w, self.b, self.inp_grad)
+    "`lin` as a `Module` holding its parameters."
+    def __init__(self,
+                 w,             # weights `(in, out)`
+                 b,             # bias `(out,)`
+                 inp_grad=True, # compute the input's gradient (not needed for the data)
+                ): self.w, self.b, self.inp_grad = w, b, inp_grad
+    def forward(self, inp):
+        "`lin(inp, w, b)`."
+        return lin(inp, self.w, self.b)
+    def bwd(self, out, inp):
+        "`lin_grad`: `w.g`, `b.g` and, if `inp_grad`, `inp.g`."
+        lin_grad(inp, out, self.w, self.b, self.inp_grad)
 
 class Mse(Module):
     "`mse` as a `Module`: the last one, whose `backward` starts the chain."
-    def forward(self, inp, targ): return mse(inp, targ)
-    def bwd(self, out, inp, targ): mse_grad(inp, targ)
+    def forward(self, inp, targ):
+        "`mse(inp, targ)`."
+        return mse(inp, targ)
+    def bwd(self, out, inp, targ):
+        "`mse_grad(inp, targ)`: the first gradient, so `out` has no `.g`."
+        mse_grad(inp, targ)
 
 class Model:
     "The MLP as `Module`s: `model(x, targ)` returns the loss, then `model.backward()` stores the gradients as `.g` on the weights."
-    def __init__(self, w1, b1, w2, b2):
+    def __init__(self,
+                 w1, # first layer's weights `(in, nh)`
+                 b1, # its bias `(nh,)`
+                 w2, # second layer's weights `(nh, 1)`
+                 b2, # its bias `(1,)`
+                ):
         self.layers = [Lin(w1, b1, inp_grad=False), Relu(inplace=True), Lin(w2, b2)]
         self.loss = Mse()
     def __call__(self, x, targ):
+        "The `mse` loss of the MLP on batch `x` `(n, in)` against `targ` `(n,)`."
         for l in self.layers: x = l(x)
         return self.loss(x, targ)
     def backward(self):
+        "Store the gradients of the last call's loss as `.g` on `w1, b1, w2, b2`, the layers' `backward` in reverse order."
         self.loss.backward()
         for l in reversed(self.layers): l.backward()
 
-# %% ../nbs/02_backprop.ipynb #c0037
+# %% ../nbs/02_backprop.ipynb #c0040
 class LinFunction(torch.autograd.Function):
-    "`lin` for autograd, differentiated by `lin_grad`."
+    "`lin` for autograd, differentiated by `lin_grad`: `LinFunction.apply(inp, w, b)`."
     @staticmethod
     def forward(ctx, inp, w, b):
+        "`lin(inp, w, b)`, saving its inputs."
         ctx.save_for_backward(inp, w, b)
         return lin(inp, w, b)
     @staticmethod
     def backward(ctx, g):
+        "The gradients of `inp` (`None` if not needed), `w` and `b`, from the output's `g`."
         inp, w, b = (t.detach() for t in ctx.saved_tensors)
         lin_grad(inp, SimpleNamespace(g=g), w, b, ctx.needs_input_grad[0])
         return inp.g, w.g, b.g
 
 class ReluFunction(torch.autograd.Function):
-    "`relu` for autograd, differentiated by `relu_grad`."
+    "`relu` for autograd, differentiated by `relu_grad`: `ReluFunction.apply(inp)`."
     @staticmethod
     def forward(ctx, inp):
+        "`relu(inp)`, saving its input."
         ctx.save_for_backward(inp)
         return relu(inp)
     @staticmethod
     def backward(ctx, g):
+        "The gradient of `inp`, from the output's `g`."
         inp = ctx.saved_tensors[0].detach()
         relu_grad(inp, SimpleNamespace(g=g))
         return inp.g
 
 class MseFunction(torch.autograd.Function):
-    "`mse` for autograd, differentiated by `mse_grad` (times the incoming gradient, 1 for the loss itself)."
+    "`mse` for autograd, differentiated by `mse_grad` (times the incoming gradient, 1 for the loss itself): `MseFunction.apply(inp, targ)`."
     @staticmethod
     def forward(ctx, inp, targ):
+        "`mse(inp, targ)`, saving its inputs."
         ctx.save_for_backward(inp, targ)
         return mse(inp, targ)
     @staticmethod
     def backward(ctx, g):
+        "The gradient of `inp` (`targ` gets none), from the loss's `g`."
         inp, targ = (t.detach() for t in ctx.saved_tensors)
         mse_grad(inp, targ)
         return inp.g * g, None
 
-# %% ../nbs/02_backprop.ipynb #c0042
-def num_grad(f, x, eps=1e-6):
+# %% ../nbs/02_backprop.ipynb #c0045
+def num_grad(f,        # no arguments; returns a scalar that depends on `x`
+             x,        # a contiguous tensor, nudged in place and restored
+             eps=1e-6, # the step ε
+            ):
     "Central differences $(f(x + \\epsilon e_i) - f(x - \\epsilon e_i)) / 2\\epsilon$ for every element $i$ of `x` (nudged in place, then restored); `f()` returns a scalar."
     if not x.is_contiguous(): raise ValueError(f"num_grad: x must be contiguous (it is nudged through a flat view), got strides {x.stride()}")
     flat, g = x.view(-1), torch.empty(x.numel(), dtype=torch.float64)

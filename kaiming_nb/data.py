@@ -23,19 +23,24 @@ class DataError(ValueError):
 
 _IDX_TYPES = {0x08: 'u1', 0x09: 'i1', 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
 
-def gunzip(b: bytes, name='<bytes>') -> bytes:
+def gunzip(b:bytes,          # maybe gzipped
+           name='<bytes>',  # what `b` is, for errors
+          )->bytes:
     "`b` decompressed if it starts with gzip's magic number `1f 8b`, else `b` (`name` is for errors)."
     if b[:2] != b'\x1f\x8b': return b
     try: return gzip.decompress(b)
     except (OSError, EOFError, zlib.error) as e: raise DataError(f"{name}: corrupt gzip ({e})") from None
 
-def read_bytes(fn) -> bytes:
+def read_bytes(fn, # a file, raw or gzipped
+              )->bytes:
     "The bytes of file `fn`, gunzipped if gzipped."
     fn = Path(fn)
     if not fn.is_file(): raise FileNotFoundError(f"{fn}: no such file")
     return gunzip(fn.read_bytes(), fn)
 
-def parse_idx(b: bytes, name='<bytes>') -> np.ndarray:
+def parse_idx(b:bytes,          # the whole (uncompressed) file
+              name='<bytes>',  # where `b` came from, for errors
+             )->np.ndarray:
     "Parse IDX bytes `b`: magic `00 00 type ndim`, `ndim` big-endian uint32 sizes, then the data (`name` is for errors)."
     if len(b) < 4 or b[:2] != b'\0\0' or b[2] not in _IDX_TYPES:
         raise DataError(f"{name}: not an IDX file (magic number {b[:4].hex() or 'missing'}, expected 0000 then a type code and ndim)")
@@ -46,12 +51,16 @@ def parse_idx(b: bytes, name='<bytes>') -> np.ndarray:
     if got != n: raise DataError(f"{name}: {'truncated' if got < n else 'trailing bytes'}: header says {dims} ({n:,} bytes of data), file has {got:,}")
     return np.frombuffer(b, dt, offset=hdr).reshape(dims).astype(dt.newbyteorder('='), copy=False)
 
-def read_idx(fn) -> np.ndarray:
+def read_idx(fn, # an IDX file, raw or gzipped
+            )->np.ndarray:
     "Read the IDX file `fn` (gzipped or raw) into a numpy array."
     return parse_idx(read_bytes(fn), fn)
 
 # %% ../nbs/00_data.ipynb #c0008
-def write_idx(fn, a, compress=None):
+def write_idx(fn,            # where to write
+              a,             # array of a dtype IDX has: uint8, int8, >i2, >i4, >f4, >f8
+              compress=None, # gzip it; None: if `fn` ends in `.gz`
+             )->Path:        # `fn`
     "Write array `a` as an IDX file `fn`, gzipped if `compress` (default: when `fn` ends in `.gz`)."
     a = np.asarray(a); code = {np.dtype(v).newbyteorder('>').str: k for k, v in _IDX_TYPES.items()}[a.dtype.newbyteorder('>').str]
     b = bytes([0, 0, code, a.ndim]) + np.array(a.shape, '>u4').tobytes() + a.astype(a.dtype.newbyteorder('>')).tobytes()
@@ -65,19 +74,27 @@ MNIST_MD5 = {  # md5 of the *uncompressed* IDX bytes
     't10k-images-idx3-ubyte':  '2646ac647ad5339dbf082846283269ea', 't10k-labels-idx1-ubyte':  '27ae3e4e09519cfbb04c329615203637'}
 N_VALID = 10_000  # mnist.pkl's valid set: the last 10,000 rows of the training file
 
-def find_file(folder, name) -> Path:
+def find_file(folder, # where to look
+              name,   # file name, without `.gz`
+             )->Path:
     "`folder/name` or `folder/name.gz`, whichever exists."
     for fn in (Path(folder)/name, Path(folder)/f'{name}.gz'):
         if fn.is_file(): return fn
     raise FileNotFoundError(f"{folder}: neither {name} nor {name}.gz found")
 
-def read_checked(fn, md5=None, required=False):
+def read_checked(fn,             # an IDX file, raw or gzipped
+                 md5=None,       # expected md5 of the uncompressed bytes
+                 required=False, # raise `DataError` if the md5 is not `md5`
+                )->tuple:        # array, md5 matches
     "Read IDX file `fn`; return the array and whether its bytes' md5 is `md5`. A mismatch raises `DataError` if `required`."
     b = read_bytes(fn); got = hashlib.md5(b).hexdigest()
     if required and got != md5: raise DataError(f"{fn}: checksum mismatch (md5 {got}, expected {md5}): corrupt, or not MNIST")
     return parse_idx(b, fn), got == md5
 
-def read_pair(folder, prefix, verify=False):
+def read_pair(folder,       # a folder of MNIST-named IDX files
+              prefix,       # 'train' or 't10k'
+              verify=False, # require MNIST's md5s (else only report whether they match)
+             )->tuple:      # uint8 images `(n, 28, 28)`, uint8 labels `(n,)`, md5s match
     "Images and labels `{prefix}-images-idx3-ubyte` and `{prefix}-labels-idx1-ubyte` from `folder`, checked; and whether both md5s match."
     xf, yf = [find_file(folder, f'{prefix}-{k}') for k in ('images-idx3-ubyte', 'labels-idx1-ubyte')]
     (x, okx), (y, oky) = [read_checked(fn, MNIST_MD5.get(fn.name.removesuffix('.gz')), verify) for fn in (xf, yf)]
@@ -87,11 +104,16 @@ def read_pair(folder, prefix, verify=False):
     if len(y) and y.max() > 9: raise DataError(f"{yf}: labels must be digits 0-9, found {int(y.max())}")
     return x, y, okx and oky
 
-def to_tensors(x, y):
+def to_tensors(x, # uint8 images `(n, rows, cols)`
+               y, # uint8 labels `(n,)`
+              )->tuple:
     "uint8 images `x` and labels `y` as mnist.pkl has them: float32 `(n, 784)` pixels = byte/256, int64 labels."
     return torch.from_numpy(x.reshape(len(x), -1).astype(np.float32) / 256), torch.from_numpy(y.astype(np.int64))
 
-def load_folder(folder, test=False, verify=False):
+def load_folder(folder,       # a folder with MNIST's four IDX files (gzipped or raw)
+                test=False,   # the test split instead of train and valid
+                verify=False, # require MNIST's md5s
+               )->tuple:      # the tensors, md5s match
     "`(x_train, y_train, x_valid, y_valid)`, or `(x_test, y_test)` if `test`, from a folder of IDX files; and whether the md5s match."
     x, y, ok = read_pair(folder, 't10k' if test else 'train', verify)
     if test: return to_tensors(x, y), ok
@@ -99,7 +121,9 @@ def load_folder(folder, test=False, verify=False):
     return (*to_tensors(x[:-N_VALID], y[:-N_VALID]), *to_tensors(x[-N_VALID:], y[-N_VALID:])), ok
 
 # %% ../nbs/00_data.ipynb #c0021
-def load_pkl(fn, test=False):
+def load_pkl(fn,         # a classic mnist.pkl.gz
+             test=False, # the test split instead of train and valid
+            )->tuple:
     "`(x_train, y_train, x_valid, y_valid)`, or `(x_test, y_test)` if `test`, from a classic `mnist.pkl.gz` (a pickle: open only files you trust)."
     try:
         with gzip.open(fn, 'rb') as f: sets = pickle.load(f, encoding='latin-1')
@@ -113,17 +137,22 @@ def load_pkl(fn, test=False):
     return tuple(res)
 
 # %% ../nbs/00_data.ipynb #c0024
-EMBEDDED = Path(str(importlib.resources.files('kaiming_nb')/'mnist_subset.npz'))
-EMBEDDED_SHA256 = '618926d7f2bf8018258087caa1a8425ea6c81c1dc184d2392f5877aa9d248496'
-SPLITS = ('train', 'valid', 'test')
+EMBEDDED = Path(str(importlib.resources.files('kaiming_nb')/'mnist_subset.npz'))  # the subset, shipped in the package
+EMBEDDED_SHA256 = '618926d7f2bf8018258087caa1a8425ea6c81c1dc184d2392f5877aa9d248496'  # its `subset_digest`, checked on every load
+SPLITS = ('train', 'valid', 'test')  # the subset's splits: arrays x_train, y_train, i_train, ...
 
-def subset_digest(d) -> str:
+def subset_digest(d, # name: numpy array
+                 )->str:
     "sha256 over the arrays of dict `d`, in key order: the same however the file holding them was compressed."
     h = hashlib.sha256()
     for k in sorted(d): h.update(k.encode() + str(d[k].dtype).encode() + str(d[k].shape).encode() + np.ascontiguousarray(d[k]).tobytes())
     return h.hexdigest()
 
-def build_subset(src, dest=None, per_class=(1000, 200, 100), seed=42) -> str:
+def build_subset(src,                       # a folder with full MNIST, md5s verified
+                 dest=None,                 # where to write the `.npz`; None: `EMBEDDED`
+                 per_class=(1000, 200, 100), # rows of each digit from train, valid, test
+                 seed=42,                   # for `np.random.RandomState`
+                )->str:
     "Build the embedded subset from full MNIST in folder `src`: `per_class` rows of each digit from train, valid and test. Returns its `subset_digest`."
     (xtr, ytr, _), (xte, yte, _) = read_pair(src, 'train', verify=True), read_pair(src, 't10k', verify=True)
     nt, rng, d = len(xtr) - N_VALID, np.random.RandomState(seed), {}
@@ -133,7 +162,9 @@ def build_subset(src, dest=None, per_class=(1000, 200, 100), seed=42) -> str:
     np.savez_compressed(dest or EMBEDDED, **d)
     return subset_digest(d)
 
-def load_embedded(test=False, fn=None):
+def load_embedded(test=False, # the test split instead of train and valid
+                  fn=None,    # the `.npz`; None: `EMBEDDED`
+                 )->tuple:
     "`(x_train, y_train, x_valid, y_valid)`, or `(x_test, y_test)` if `test`, from the embedded subset `fn`, its digest checked."
     fn = Path(fn or EMBEDDED); fix = "reinstall kaiming_nb, or rebuild it with build_subset"
     try:
@@ -143,13 +174,15 @@ def load_embedded(test=False, fn=None):
     return tuple(t for s in (('test',) if test else SPLITS[:2]) for t in to_tensors(d[f'x_{s}'], d[f'y_{s}']))
 
 # %% ../nbs/00_data.ipynb #c0029
-MIRRORS = ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/']
+MIRRORS = ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/']  # tried in order
 
 def mnist_cache() -> Path:
     "Where downloads go: `$XDG_CACHE_HOME/kaiming_nb/mnist`, by default `~/.cache/kaiming_nb/mnist`."
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'kaiming_nb'/'mnist'
 
-def write_atomic(fn, b: bytes):
+def write_atomic(fn,      # destination; its folder is created if needed
+                 b:bytes, # the whole content
+                ):
     "Write `b` to `fn` through a temporary file in the same folder and an atomic rename: `fn` is either untouched or complete."
     fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=fn.parent, prefix=f'.{fn.name}.', suffix='.tmp')
@@ -158,13 +191,20 @@ def write_atomic(fn, b: bytes):
         os.replace(tmp, fn)
     finally: Path(tmp).unlink(missing_ok=True)
 
-def fetch_verified(url, md5, timeout=30.) -> bytes:
+def fetch_verified(url,         # a file, maybe gzipped
+                   md5,         # expected md5 of its uncompressed bytes
+                   timeout=30., # seconds, for the connection and each read
+                  )->bytes:     # as downloaded (not uncompressed)
     "The bytes at `url`, checked: their uncompressed md5 must be `md5`."
     with urllib.request.urlopen(url, timeout=timeout) as r: b = r.read()
     if (got := hashlib.md5(gunzip(b, url)).hexdigest()) != md5: raise DataError(f"{url}: checksum mismatch (md5 {got}, expected {md5})")
     return b
 
-def download_mnist(dest=None, mirrors=MIRRORS, files=MNIST_MD5, timeout=30.) -> Path:
+def download_mnist(dest=None,        # the folder; None: `mnist_cache()`
+                   mirrors=MIRRORS,  # base URLs, tried in order for each file
+                   files=MNIST_MD5,  # name: md5 of the uncompressed file
+                   timeout=30.,      # seconds, per request
+                  )->Path:           # `dest`
     "Download `files` (name: uncompressed md5) as `name.gz` into `dest` (default `mnist_cache()`), trying `mirrors` in order."
     dest = Path(dest or mnist_cache())
     for name, md5 in files.items():
@@ -179,10 +219,14 @@ def download_mnist(dest=None, mirrors=MIRRORS, files=MNIST_MD5, timeout=30.) -> 
     return dest
 
 # %% ../nbs/00_data.ipynb #c0037
-HOW_TO_GET_FULL = ("for full MNIST, pass get_data a folder with its four IDX files (or mnist.pkl.gz), "
+HOW_TO_GET_FULL = (  # the hint that ends the message when get_data falls back to the subset
+                   "for full MNIST, pass get_data a folder with its four IDX files (or mnist.pkl.gz), "
                    "set KAIMING_NB_DATA to one, or let it download (get_data(download=True), kaiming_nb_data --download)")
 
-def load_mnist(path=None, test=False, download=True):
+def load_mnist(path=None,     # as in `get_data`
+               test=False,    # the test split instead of train and valid
+               download=True, # download into the cache when it is empty or bad
+              )->tuple:       # the tensors, where they came from
     "MNIST tensors, and a line saying where they came from (see `get_data`)."
     if path is None and (env := os.environ.get('KAIMING_NB_DATA')): path, how = env, 'KAIMING_NB_DATA='
     else: how = ''
@@ -203,30 +247,46 @@ def load_mnist(path=None, test=False, download=True):
     ts = load_embedded(test)
     return ts, f"the embedded subset ({' / '.join(f'{len(x):,} {s}' for x, s in zip(ts[::2], ('test',) if test else SPLITS))} images of real MNIST): {'; '.join(why)}; {HOW_TO_GET_FULL}"
 
-def get_data(path=None, test=False, download=True, verbose=True):
+def get_data(path=None,     # IDX folder or mnist.pkl.gz; None: $KAIMING_NB_DATA, then the cache, then a download, then the embedded subset
+             test=False,    # return the test split instead
+             download=True, # allow the download into the cache
+             verbose=True,  # print where the data came from
+            )->tuple:       # x_train, y_train, x_valid, y_valid (or x_test, y_test)
     "MNIST as mnist.pkl split it: `x_train, y_train, x_valid, y_valid` (float32 `(n, 784)` = byte/256, int64 labels), or `x_test, y_test` if `test`."
     ts, src = load_mnist(path, test, download)
     if verbose: print(f"kaiming_nb: MNIST from {src}")
     return ts
 
 # %% ../nbs/00_data.ipynb #c0041
-def normalize(x, m, s):
+def normalize(x, # a tensor
+              m, # mean to subtract
+              s, # std to divide by
+             ):
     "`(x - m) / s`: standardize `x` with mean `m` and std `s`, the *training* set's."
     return (x - m) / s
 
-def stats(x):
+def stats(x, # a tensor
+         )->tuple:
     "Mean and standard deviation of `x`."
     return x.mean(), x.std()
 
 # %% ../nbs/00_data.ipynb #c0044
 _all_ = ['test', 'test_eq', 'test_fail', 'test_close']
 
-def near(a, b, rtol=1e-3, atol=1e-5):
+def near(a,         # tensor or number
+         b,         # another, broadcastable with `a`
+         rtol=1e-3, # relative tolerance
+         atol=1e-5, # absolute tolerance
+        )->bool:
     "`torch.allclose` in a common dtype, with the course's tolerances."
     a, b = torch.as_tensor(a), torch.as_tensor(b); dt = torch.promote_types(a.dtype, b.dtype)
     return torch.allclose(a.to(dt), b.to(dt), rtol=rtol, atol=atol)
 
-def test_near(a, b, rtol=1e-3, atol=1e-5):
+def test_near(a,         # tensor or number
+              b,         # another, of the same shape
+              rtol=1e-3, # relative tolerance
+              atol=1e-5, # absolute tolerance
+             ):
     "Test that `a` and `b` have the same shape and are elementwise close; on failure, report the largest absolute difference."
     a, b = torch.as_tensor(a).detach(), torch.as_tensor(b).detach()
     if a.shape != b.shape: raise AssertionError(f"shapes differ: {tuple(a.shape)} vs {tuple(b.shape)}")
@@ -234,8 +294,14 @@ def test_near(a, b, rtol=1e-3, atol=1e-5):
     d = (a.double() - b.double()).abs().nan_to_num(float('inf')); i = tuple(int(j) for j in np.unravel_index(int(d.argmax()), a.shape)) if a.ndim else ()
     raise AssertionError(f"not near (rtol={rtol}, atol={atol}): largest absolute difference {d.max().item():.3g} at {i}: {a[i].item():.6g} vs {b[i].item():.6g}")
 
-# %% ../nbs/00_data.ipynb #c0047
-def show_images(x, y=None, ncols=8, figsize=None, cmap='gray_r', **kwargs):
+# %% ../nbs/00_data.ipynb #c0052
+def show_images(x,              # images: `(n, 784)`, `(n, h, w)` or `(n, 1, h, w)`
+                y=None,         # labels, shown as titles
+                ncols=8,        # images per row
+                figsize=None,   # None: 1.1 x 1.3 inches per image
+                cmap='gray_r',  # dark digits on white
+                **kwargs,       # passed to `imshow`
+               )->np.ndarray:   # the grid of axes
     "Draw digits `x` (rows of 784 pixels, or `(n, 28, 28)`, or `(n, 1, 28, 28)`) in a grid, titled with labels `y` if given."
     x = torch.as_tensor(x).detach().cpu(); n = len(x)
     if x.ndim == 2:
@@ -253,7 +319,7 @@ def show_images(x, y=None, ncols=8, figsize=None, cmap='gray_r', **kwargs):
         if y is not None: ax.set_title(str(int(y[i])), fontsize=10)
     return axs
 
-# %% ../nbs/00_data.ipynb #c0050
+# %% ../nbs/00_data.ipynb #c0055
 @call_parse
 def kaiming_nb_data(path:str=None,        # a folder with MNIST's four IDX files, or mnist.pkl.gz
                     download:bool=False):  # download full MNIST into the cache if it is not found

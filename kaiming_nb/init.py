@@ -10,15 +10,17 @@ import matplotlib.pyplot as plt
 
 # %% auto #0
 __all__ = ['gain', 'fans', 'kaiming2', 'kaiming_uniform', 'kaiming_normal', 'xavier_normal', 'xavier_uniform', 'init_weights_',
-           'layer_stats', 'plot_layer_stats']
+           'layer_stats', 'model_device', 'plot_layer_stats']
 
 # %% ../nbs/01_init.ipynb #c0021
-def gain(a):
+def gain(a, # negative slope of the leaky ReLU that follows; 0: ReLU, 1: none
+        )->float:
     "Kaiming's gain for a leaky ReLU of negative slope `a`: $\\sqrt{2 / (1 + a^2)}$ (`a=0`, ReLU: $\\sqrt 2$; `a=1`, no activation: 1)."
     return math.sqrt(2.0 / (1 + a**2))
 
 # %% ../nbs/01_init.ipynb #c0025
-def fans(w):
+def fans(w, # a weight `(out, in, *kernel)`, as PyTorch stores them
+        )->tuple: # fan_in, fan_out
     "`(fan_in, fan_out)` of a weight `(out, in, *kernel)`: `in` and `out` times the receptive field $\\prod$ `kernel`."
     if w.ndim < 2: raise ValueError(f"fans: a weight needs at least 2 dimensions (out, in, *kernel), got shape {tuple(w.shape)}")
     rf = math.prod(w.shape[2:])
@@ -35,32 +37,45 @@ def _use_fan_out(mode):
     if mode not in ('fan_in', 'fan_out'): raise ValueError(f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     return mode == 'fan_out'
 
-def kaiming2(w, a, use_fan_out=False):
+def kaiming2(w,                 # floating tensor `(out, in, *kernel)`, filled in place
+             a,                 # negative slope of the leaky ReLU after the layer
+             use_fan_out=False, # scale by fan out (the backward pass) instead of fan in
+            ):
     "Fill `w` in place from $U(-b, b)$, $b = \\sqrt 3\\,\\text{gain}(a)/\\sqrt{\\text{fan}}$, fan in (fan out if `use_fan_out`); return `w`."
     if not _nonempty(w): return w
     std = gain(a) / math.sqrt(fans(w)[bool(use_fan_out)])
     bound = math.sqrt(3.0) * std
     with torch.no_grad(): return w.uniform_(-bound, bound)
 
-def kaiming_uniform(w, a=0., mode='fan_in'):
+def kaiming_uniform(w,              # floating tensor `(out, in, *kernel)`, filled in place
+                    a=0.,           # negative slope of the leaky ReLU after the layer
+                    mode='fan_in',  # 'fan_in' keeps the forward scale, 'fan_out' the backward
+                   ):
     "Fill `w` in place from $U(-b, b)$, $b = \\sqrt 3\\,\\text{gain}(a)/\\sqrt{\\text{fan}}$, fan in or out by `mode`; return `w`. `kaiming2` with `nn.init.kaiming_uniform_`'s arguments."
     return kaiming2(w, a, _use_fan_out(mode))
 
-def kaiming_normal(w, a=0., mode='fan_in'):
+def kaiming_normal(w,             # floating tensor `(out, in, *kernel)`, filled in place
+                   a=0.,          # negative slope of the leaky ReLU after the layer
+                   mode='fan_in', # 'fan_in' keeps the forward scale, 'fan_out' the backward
+                  ):
     "Fill `w` in place from $N(0, \\sigma^2)$, $\\sigma = \\text{gain}(a)/\\sqrt{\\text{fan}}$, fan in or out by `mode`; return `w`. As `nn.init.kaiming_normal_`."
     fo = _use_fan_out(mode)
     if not _nonempty(w): return w
     std = gain(a) / math.sqrt(fans(w)[fo])
     with torch.no_grad(): return w.normal_(0, std)
 
-def xavier_normal(w, gain=1.):
+def xavier_normal(w,       # floating tensor `(out, in, *kernel)`, filled in place
+                  gain=1., # scale factor, e.g. `gain(a)`
+                 ):
     "Fill `w` in place from $N(0, \\sigma^2)$, $\\sigma = \\text{gain}\\sqrt{2 / (\\text{fan}_\\text{in} + \\text{fan}_\\text{out})}$; return `w`. As `nn.init.xavier_normal_`."
     if not _nonempty(w): return w
     fi, fo = fans(w)
     std = gain * math.sqrt(2.0 / float(fi + fo))
     with torch.no_grad(): return w.normal_(0., std)
 
-def xavier_uniform(w, gain=1.):
+def xavier_uniform(w,       # floating tensor `(out, in, *kernel)`, filled in place
+                   gain=1., # scale factor, e.g. `gain(a)`
+                  ):
     "Fill `w` in place from $U(-b, b)$, $b = \\sqrt 3\\,\\text{gain}\\sqrt{2 / (\\text{fan}_\\text{in} + \\text{fan}_\\text{out})}$; return `w`. As `nn.init.xavier_uniform_`."
     if not _nonempty(w): return w
     fi, fo = fans(w)
@@ -70,7 +85,11 @@ def xavier_uniform(w, gain=1.):
 # %% ../nbs/01_init.ipynb #c0064
 _INITS = dict(kaiming_normal=kaiming_normal, kaiming_uniform=kaiming_uniform, xavier_normal=xavier_normal, xavier_uniform=xavier_uniform, default=None)
 
-def init_weights_(model, scheme='kaiming_normal', a=0., mode='fan_in'):
+def init_weights_(model,                   # an `nn.Module` with `Linear` or `ConvNd` layers
+                  scheme='kaiming_normal', # kaiming_normal, kaiming_uniform, xavier_normal, xavier_uniform or default
+                  a=0.,                    # kaiming: negative slope of the activations
+                  mode='fan_in',           # kaiming: 'fan_in' or 'fan_out'
+                 ):
     "Re-initialize every `Linear`/`ConvNd` of `model` in place with `scheme` (`a`, `mode`: the kaiming schemes'), biases zeroed; 'default' calls each layer's `reset_parameters()`. Returns `model`."
     if scheme not in _INITS: raise ValueError(f"init_weights_: unknown scheme {scheme!r}; valid schemes: {', '.join(map(repr, _INITS))}")
     _use_fan_out(mode)
@@ -94,11 +113,19 @@ def _first_tensor(o):
     if isinstance(o, torch.Tensor): return o
     return next((t for t in o if isinstance(t, torch.Tensor)), None) if isinstance(o, (tuple, list)) else None
 
-def layer_stats(model, xb, yb=None, loss_func=None):
-    """Per call of a leaf layer of `model` on batch `xb`, in forward order, a dict: 'name' (module path), 'layer' (class name),
-    'mean', 'std', 'zeros' (fraction of exact zeros) of its output, and 'grad_std': the std of the gradient of `loss_func(model(xb), yb)`
-    with respect to that layer's *output* (None without a loss). Parameters' `.grad` are left untouched; the hooks are always removed."""
+def layer_stats(model,          # an `nn.Module`; its hooks are removed afterwards
+                xb,             # a batch, moved to the model's device
+                yb=None,        # targets, for the gradients (with `loss_func`)
+                loss_func=None, # `loss_func(model(xb), yb)` is a single number
+               )->list:         # one dict per call of a leaf layer
+    """Statistics of what each leaf layer of `model` outputs on batch `xb`, and of the gradient reaching it: a dict per call, in forward order.
+
+    Keys: 'name' (module path), 'layer' (class name); 'mean', 'std', 'zeros' (fraction of exact zeros) of the layer's output;
+    'grad_std', the std of the gradient of `loss_func(model(xb), yb)` with respect to that output (None without a loss).
+    Parameters' `.grad` are left untouched; the hooks are always removed."""
     if (yb is None) != (loss_func is None): raise ValueError("layer_stats: pass both yb and loss_func (for gradients), or neither")
+    dev = model_device(model)
+    xb, yb = [t.to(dev) if isinstance(t, torch.Tensor) else t for t in (xb, yb)]
     grads, res, outs = loss_func is not None, [], []
     def hook(name):
         def f(m, i, o):
@@ -122,8 +149,21 @@ def layer_stats(model, xb, yb=None, loss_func=None):
     finally:
         for h in hooks: h.remove()
 
-# %% ../nbs/01_init.ipynb #c0077
-def plot_layer_stats(stats, keys=None, axs=None, label=None, logy=('std', 'grad_std'), figsize=None):
+def model_device(model, # an `nn.Module`
+                )->torch.device:
+    "Where `model`'s batches must go: the device of its first parameter, else of its first buffer, else the CPU."
+    t = next(model.parameters(), None)
+    if t is None: t = next(model.buffers(), None)
+    return torch.device('cpu') if t is None else t.device
+
+# %% ../nbs/01_init.ipynb #c0079
+def plot_layer_stats(stats,                    # what `layer_stats` returned
+                     keys=None,                # of 'mean', 'std', 'zeros', 'grad_std'; None: all there are
+                     axs=None,                 # one axis per key, to draw on; None: a new figure
+                     label=None,               # legend label of this run
+                     logy=('std', 'grad_std'), # keys shown on a log scale
+                     figsize=None,             # for a new figure; None: 3.2 inches square per key
+                    ):
     "Plot `keys` (default: mean, std, zeros, and grad_std if any) of `layer_stats` output `stats` per layer, one panel each, log scale for `logy`; pass `axs` and `label` to overlay runs. Returns the axes."
     if not stats: raise ValueError("plot_layer_stats: no layer statistics to plot")
     valid = ('mean', 'std', 'zeros', 'grad_std')

@@ -22,17 +22,20 @@ def _shifted(x):
     xm = x - m
     return m, xm, xm.exp().sum(-1, keepdim=True).log()
 
-def logsumexp(x):
+def logsumexp(x, # floating logits, classes in the last dim
+             ):
     "$\\log \\sum_j e^{x_j}$ over the last dim, as $m + \\log \\sum_j e^{x_j - m}$ with $m = \\max_j x_j$: no overflow."
     m, _, ls = _shifted(x)
     return (m + ls).squeeze(-1).to(x.dtype)
 
-def log_softmax(x):
+def log_softmax(x, # floating logits, classes in the last dim
+               ):
     "$\\log \\mathrm{softmax}(x)_i = (x_i - m) - \\log \\sum_j e^{x_j - m}$ over the last dim, $m = \\max_j x_j$."
     _, xm, ls = _shifted(x)
     return (xm - ls).to(x.dtype)
 
-def softmax(x):
+def softmax(x, # floating logits, classes in the last dim
+           ):
     "$\\mathrm{softmax}(x)_i = e^{x_i} / \\sum_j e^{x_j}$ over the last dim, as the exp of `log_softmax`."
     _, xm, ls = _shifted(x)
     return (xm - ls).exp().to(x.dtype)
@@ -50,22 +53,39 @@ def _check_targets(pred, targ):
     if lo < 0 or hi >= c: raise ValueError(f"target {lo if lo < 0 else hi} out of range for {c} classes (expected 0 <= target < {c})")
     return targ.long()
 
-def nll(inp, target):
+def nll(inp,    # log-probabilities `(N, C)`
+        target, # integer class indices `(N,)`, in [0, C)
+       ):
     "Negative log likelihood of log-probabilities `inp` `(N, C)` at class indices `target` `(N,)`: $-\\frac1N \\sum_i \\mathrm{inp}_{i, \\mathrm{target}_i}$."
     target = _check_targets(inp, target)
     return -inp[torch.arange(len(inp), device=inp.device), target].mean()
 
-def cross_entropy(pred, targ):
+def cross_entropy(pred, # logits `(N, C)`
+                  targ, # integer class indices `(N,)`, in [0, C)
+                 ):
     "Cross-entropy of logits `pred` `(N, C)` and class indices `targ` `(N,)`: `nll(log_softmax(pred), targ)`."
     return nll(log_softmax(pred), targ)
 
 # %% ../nbs/03_loss.ipynb #c0034
-def accuracy(out, yb):
+def accuracy(out, # scores `(N, C)`: logits or probabilities
+             yb,  # integer class indices `(N,)`, in [0, C)
+            ):
     "Fraction of rows of `out` `(N, C)` whose largest entry is at the class index `yb` `(N,)`, as a 0-dim float tensor."
     return (out.argmax(-1) == _check_targets(out, yb)).float().mean()
 
 # %% ../nbs/03_loss.ipynb #c0037
 class CrossEntropy(Module):
-    "Cross-entropy of logits and class indices; `backward` sets `inp.g` $= (\\mathrm{softmax}(\\mathrm{inp}) - \\mathrm{onehot}(\\mathrm{targ})) / N$."
-    def forward(self, inp, targ): return cross_entropy(inp, targ)
-    def bwd(self, out, inp, targ): inp.g = (softmax(inp) - F.one_hot(targ.long(), inp.shape[-1])) / len(targ)
+    "Cross-entropy of logits and class indices as a `Module`, with its gradient by hand in `bwd`."
+    def forward(self,
+                inp,  # logits `(N, C)`
+                targ, # class indices `(N,)`
+               ):
+        "`cross_entropy(inp, targ)`."
+        return cross_entropy(inp, targ)
+    def bwd(self,
+            out,  # the loss (the last layer: it has no `.g`)
+            inp,  # the logits, given `.g`
+            targ, # the class indices
+           ):
+        "Store $\\partial L/\\partial \\mathrm{inp} = (\\mathrm{softmax}(\\mathrm{inp}) - \\mathrm{onehot}(\\mathrm{targ})) / N$ in `inp.g`."
+        inp.g = (softmax(inp) - F.one_hot(targ.long(), inp.shape[-1])) / len(targ)

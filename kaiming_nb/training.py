@@ -15,7 +15,7 @@ from fastcore.script import call_parse
 from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK
 from .data import get_data, normalize, stats, write_atomic
 from .loss import cross_entropy, accuracy
-from .init import init_weights_, layer_stats, plot_layer_stats
+from .init import init_weights_, layer_stats, plot_layer_stats, model_device
 
 # %% auto #0
 __all__ = ['BATCHABLE', 'INITS', 'RECIPES', 'DummyModule', 'Optimizer', 'Dataset', 'Sampler', 'collate', 'DataLoader', 'evaluate',
@@ -25,7 +25,11 @@ __all__ = ['BATCHABLE', 'INITS', 'RECIPES', 'DummyModule', 'Optimizer', 'Dataset
 # %% ../nbs/04_training.ipynb #c0016
 class DummyModule():
     "The idea of `nn.Module`: attributes that are modules are registered in `__setattr__`, and `parameters()` walks them."
-    def __init__(self, n_in, nh, n_out):
+    def __init__(self,
+                 n_in,  # inputs
+                 nh,    # hidden units
+                 n_out, # outputs
+                ):
         self._modules = {}
         self.l1 = nn.Linear(n_in, nh)
         self.l2 = nn.Linear(nh, n_out)
@@ -37,19 +41,26 @@ class DummyModule():
     def __repr__(self): return f'{self._modules}'
 
     def parameters(self):
+        "The parameters of every registered module, in the order they were set."
         for l in self._modules.values(): yield from l.parameters()
 
     def __call__(self, x): return self.l2(F.relu(self.l1(x)))
 
-# %% ../nbs/04_training.ipynb #c0026
+# %% ../nbs/04_training.ipynb #c0027
 class Optimizer():
     "SGD: `p -= lr * g` where `g` is the gradient plus `wd * p` (weight decay), through a momentum buffer `b = mom * b + g` if `mom`."
-    def __init__(self, params, lr=0.5, mom=0., wd=0.):
+    def __init__(self,
+                 params,  # an iterable of tensors, e.g. `model.parameters()`
+                 lr=0.5,  # learning rate
+                 mom=0.,  # momentum μ; 0: plain SGD
+                 wd=0.,   # weight decay (L2), added to the gradient as `wd * p`
+                ):
         self.params, self.lr, self.mom, self.wd = list(params), lr, mom, wd
         if not self.params: raise ValueError("Optimizer got an empty parameter list")
         self.bufs = [None] * len(self.params)
 
     def step(self):
+        "Update each parameter that has a `.grad` in place, with weight decay and momentum as above."
         with torch.no_grad():
             for i, p in enumerate(self.params):
                 if p.grad is None: continue
@@ -59,43 +70,66 @@ class Optimizer():
                 p.add_(g, alpha=-self.lr)
 
     def zero_grad(self):
+        "Set every parameter's `.grad` to `None`, as `torch.optim` does by default."
         for p in self.params: p.grad = None
 
-    def state_dict(self): return dict(lr=self.lr, mom=self.mom, wd=self.wd, bufs=self.bufs)
-    def load_state_dict(self, sd):
+    def state_dict(self):
+        "The hyperparameters and momentum buffers, for `save_checkpoint`."
+        return dict(lr=self.lr, mom=self.mom, wd=self.wd, bufs=self.bufs)
+    def load_state_dict(self,
+                        sd, # what `state_dict` returned, for the same parameters
+                       ):
+        "Restore `state_dict`'s hyperparameters and (copies of) its momentum buffers."
         if len(sd['bufs']) != len(self.params): raise ValueError(f"state has {len(sd['bufs'])} parameters, this optimizer {len(self.params)}")
         self.lr, self.mom, self.wd, self.bufs = sd['lr'], sd['mom'], sd['wd'], [None if b is None else b.clone() for b in sd['bufs']]
 
-# %% ../nbs/04_training.ipynb #c0033
+# %% ../nbs/04_training.ipynb #c0036
 class Dataset():
     "Inputs `x` and targets `y` together: `ds[i]` is `(x[i], y[i])`, and `i` may be an int, a slice or a tensor of indices."
-    def __init__(self, x, y):
+    def __init__(self,
+                 x, # inputs, indexable (a tensor for whole batches)
+                 y, # targets, as many
+                ):
         if len(x) != len(y): raise ValueError(f"Dataset: x has {len(x)} rows but y has {len(y)}")
         self.x, self.y = x, y
     def __len__(self): return len(self.x)
     def __getitem__(self, i): return self.x[i], self.y[i]
     def __repr__(self): return f'{type(self).__name__}({len(self)} items, x {tuple(self.x.shape[1:])} {self.x.dtype}, y {self.y.dtype})'
 
-# %% ../nbs/04_training.ipynb #c0036
+# %% ../nbs/04_training.ipynb #c0039
 class Sampler():
     "Indices of `ds` (or `range(n)` for an int), in order or, if `shuffle`, in a new random order each epoch drawn from a generator seeded with `seed`."
-    def __init__(self, ds, shuffle=False, seed=None):
+    def __init__(self,
+                 ds,            # a dataset, or its length
+                 shuffle=False, # a new random order each epoch
+                 seed=None,     # of the shuffling generator; None: drawn from torch's global generator
+                ):
         self.n, self.shuffle = ds if isinstance(ds, int) else len(ds), shuffle
         self.gen = torch.Generator().manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
     def __len__(self): return self.n
-    def idxs(self): return torch.randperm(self.n, generator=self.gen) if self.shuffle else torch.arange(self.n)
+    def idxs(self):
+        "One epoch's indices, as a tensor: `arange(n)`, or a new permutation if `shuffle`."
+        return torch.randperm(self.n, generator=self.gen) if self.shuffle else torch.arange(self.n)
     def __iter__(self): return iter(self.idxs())
 
-def collate(b):
+def collate(b, # a list of `(x, y)` items
+           )->tuple:
     "Stack a list of `(x, y)` items into a batch `(xs, ys)`."
     xs, ys = zip(*b)
     return torch.stack(xs), torch.stack([torch.as_tensor(y) for y in ys])
 
-BATCHABLE = (Dataset, TensorDataset)  # datasets that index a whole batch of indices at once
+BATCHABLE = (Dataset, TensorDataset)  # datasets that `DataLoader` indexes with a whole batch of indices at once
 
 class DataLoader():
     "Batches `(xb, yb)` of `bs` items of `ds` in the order of `Sampler(ds, shuffle, seed)`; whole batches by tensor indexing where `ds` allows it, else through `collate_fn`."
-    def __init__(self, ds, bs=64, shuffle=False, drop_last=False, seed=None, collate_fn=collate):
+    def __init__(self,
+                 ds,                 # a dataset: `ds[i]` is an `(x, y)` item
+                 bs=64,              # batch size
+                 shuffle=False,      # a new random order each epoch
+                 drop_last=False,    # drop the last batch if it is smaller
+                 seed=None,          # of the `Sampler`'s generator
+                 collate_fn=collate, # makes a batch of a list of items, where `ds` is not `BATCHABLE`
+                ):
         if bs < 1: raise ValueError(f"DataLoader: bs must be at least 1, got {bs}")
         self.ds, self.bs, self.drop_last, self.collate_fn = ds, bs, drop_last, collate_fn
         self.sampler = Sampler(ds, shuffle, seed)
@@ -106,12 +140,17 @@ class DataLoader():
         for b in self.sampler.idxs().split(self.bs)[:len(self)]:
             yield self.ds[b] if isinstance(self.ds, BATCHABLE) else self.collate_fn([self.ds[int(i)] for i in b])
 
-# %% ../nbs/04_training.ipynb #c0044
-def evaluate(model, loss_func, dl, metric=accuracy):
-    "Mean loss and `metric` of `model` over all samples of `dl` (each batch's mean weighted by its size), without gradients."
-    model.eval(); tot_loss = tot_metric = count = 0.
+# %% ../nbs/04_training.ipynb #c0048
+def evaluate(model,           # an `nn.Module`; batches are moved to its `model_device`
+             loss_func,       # `loss_func(preds, yb)`: the batch's mean loss
+             dl,              # batches `(xb, yb)`
+             metric=accuracy, # `metric(preds, yb)`: the batch's mean
+            )->tuple:         # mean loss, mean metric
+    "Mean loss and `metric` of `model` over all samples of `dl` (each batch's mean weighted by its size), in eval mode, without gradients."
+    model.eval(); tot_loss = tot_metric = count = 0.; dev = model_device(model)
     with torch.no_grad():
         for xb, yb in dl:
+            xb, yb = xb.to(dev), yb.to(dev)
             preds, k = model(xb), len(xb)
             tot_loss, tot_metric, count = tot_loss + loss_func(preds, yb).item() * k, tot_metric + metric(preds, yb).item() * k, count + k
     if not count: raise ValueError("evaluate: the data loader gave no batches")
@@ -120,10 +159,13 @@ def evaluate(model, loss_func, dl, metric=accuracy):
 @dataclass
 class History:
     "What `fit` recorded: the training loss of every batch, and per epoch a dict of `train_loss`, `valid_loss` and `accuracy`."
-    losses: list = field(default_factory=list)
-    epochs: list = field(default_factory=list)
+    losses: list = field(default_factory=list)  # training loss of each batch
+    epochs: list = field(default_factory=list)  # per epoch: dict(epoch, train_loss, valid_loss, accuracy)
 
-    def plot(self, ax=None, beta=0.95):
+    def plot(self,
+             ax=None,   # axes to draw on; None: a new figure
+             beta=0.95, # smoothing of the moving average
+            ):
         "Training loss per batch (faint) and its exponential moving average (`beta`, debiased), and validation loss at the end of each epoch."
         ax = ax or plt.subplots(figsize=(6, 3.5))[1]
         avg, ema = 0., []
@@ -134,19 +176,32 @@ class History:
         ax.set(xlabel='batch', ylabel='loss', yscale='log'); ax.legend()
         return ax
 
-def set_lr(opt, lr):
+def set_lr(opt, # our `Optimizer` or a `torch.optim` one
+           lr,  # the new learning rate, for all parameters
+          ):
     "Set the learning rate of our `Optimizer` or of a `torch.optim` optimizer."
     if hasattr(opt, 'param_groups'):
         for g in opt.param_groups: g['lr'] = lr
     else: opt.lr = lr
 
-def fit(epochs, model, loss_func, opt, train_dl, valid_dl, sched=None, progress=True, verbose=True, metric=accuracy):
-    "Train `model` for `epochs` with `opt` (ours or torch's) on `train_dl`, evaluating on `valid_dl` (ours or torch's `DataLoader`s) after each epoch. `loss_func` returns the batch mean; `sched(pos)` gives the learning rate at `pos` in [0, 1)."
+def fit(epochs,          # passes over `train_dl`
+        model,           # an `nn.Module`; batches are moved to its `model_device`
+        loss_func,       # `loss_func(preds, yb)`: the batch's mean loss
+        opt,             # our `Optimizer` or a `torch.optim` one
+        train_dl,        # training batches `(xb, yb)`: our `DataLoader` or torch's
+        valid_dl,        # validation batches, for `evaluate` after each epoch
+        sched=None,      # `sched(pos)`: the learning rate at `pos` in [0, 1) of training; None: `opt`'s
+        progress=True,   # progress bars (in a notebook or on a terminal)
+        verbose=True,    # print each epoch's metrics
+        metric=accuracy, # `metric(preds, yb)`, reported as 'accuracy'
+       )->History:
+    "Train `model` for `epochs` on `train_dl`, evaluating on `valid_dl` after each epoch; stop at a loss that is not finite."
     hist, show = History(), progress and (IN_NOTEBOOK or sys.stdout.isatty())
-    mb, total = master_bar(range(epochs)) if show else range(epochs), epochs * len(train_dl)
+    mb, total, dev = master_bar(range(epochs)) if show else range(epochs), epochs * len(train_dl), model_device(model)
     for epoch in mb:
         model.train(); tot, count = 0., 0
         for i, (xb, yb) in enumerate(progress_bar(train_dl, parent=mb) if show else train_dl):
+            xb, yb = xb.to(dev), yb.to(dev)
             if sched: set_lr(opt, sched(len(hist.losses) / total))
             loss = loss_func(model(xb), yb)
             if not math.isfinite(l := loss.item()):
@@ -159,14 +214,20 @@ def fit(epochs, model, loss_func, opt, train_dl, valid_dl, sched=None, progress=
         if verbose: (mb.write if show else print)(f"epoch {epoch}: train loss {tot / count:.4f}, valid loss {vl:.4f}, accuracy {acc:.4f}")
     return hist
 
-# %% ../nbs/04_training.ipynb #c0056
-def save_checkpoint(fn, model, opt=None):
+# %% ../nbs/04_training.ipynb #c0064
+def save_checkpoint(fn,       # the file; written atomically
+                    model,    # an `nn.Module`
+                    opt=None, # our `Optimizer` or a `torch.optim` one, saved too if given
+                   )->Path:
     "Save the state of `model` (and `opt`) to `fn`, atomically."
     buf = io.BytesIO(); torch.save(dict(model=model.state_dict(), opt=opt.state_dict() if opt else None), buf)
     write_atomic(fn, buf.getvalue())
     return Path(fn)
 
-def load_checkpoint(fn, model, opt=None):
+def load_checkpoint(fn,       # a file written by `save_checkpoint`
+                    model,    # of the same architecture, loaded in place
+                    opt=None, # of the same kind, for the same parameters, loaded in place if given
+                   )->nn.Module: # `model`
     "Load the state saved by `save_checkpoint` in `fn` into `model` (and `opt`)."
     try: sd = torch.load(fn, weights_only=True)
     except Exception as e: raise ValueError(f"{fn}: not a readable checkpoint ({type(e).__name__}: {e})") from None
@@ -174,35 +235,56 @@ def load_checkpoint(fn, model, opt=None):
     if opt is not None: opt.load_state_dict(sd['opt'])
     return model
 
-# %% ../nbs/04_training.ipynb #c0059
-def conv(ni, nf, ks=3, act=True):
+# %% ../nbs/04_training.ipynb #c0070
+def conv(ni,       # input channels
+         nf,       # output channels (filters)
+         ks=3,     # kernel size
+         act=True, # follow with batchnorm and ReLU
+        )->nn.Module:
     "A stride-2 `ks`×`ks` convolution (halving the image); with `act`, batchnorm and a ReLU after it (so the conv needs no bias)."
     if not act: return nn.Conv2d(ni, nf, ks, stride=2, padding=ks // 2)
     return nn.Sequential(nn.Conv2d(ni, nf, ks, stride=2, padding=ks // 2, bias=False), nn.BatchNorm2d(nf), nn.ReLU())
 
-def get_model(arch='mlp', nh=50):
+def get_model(arch='mlp', # 'mlp' or 'cnn'
+              nh=50,      # the MLP's hidden units
+             )->nn.Sequential:
     "The lesson's MLP (784-`nh`-10, ReLU) or the CNN (stride-2 convs 1-16-32-64-128-10, 28×28 to 1×1), taking rows of 784 pixels."
     if arch == 'mlp': return nn.Sequential(nn.Linear(784, nh), nn.ReLU(), nn.Linear(nh, 10))
     if arch == 'cnn': return nn.Sequential(nn.Unflatten(1, (1, 28, 28)), conv(1, 16, ks=5), conv(16, 32), conv(32, 64), conv(64, 128), conv(128, 10, act=False), nn.Flatten())
     raise ValueError(f"get_model: unknown arch {arch!r}; use 'mlp' or 'cnn'")
 
-def one_cycle(lr_max, pct_warm=0.25, div=25., div_final=1e4):
-    "Learning rate at `pos` in [0, 1]: cosine from `lr_max/div` up to `lr_max` over `pct_warm`, then cosine down to `lr_max/div_final`."
+def one_cycle(lr_max,         # the peak learning rate
+              pct_warm=0.25,  # fraction of training spent warming up
+              div=25.,        # start at `lr_max / div`
+              div_final=1e4,  # end at `lr_max / div_final`
+             ):
+    "A schedule for `fit`: the learning rate at `pos` in [0, 1], cosine from `lr_max/div` up to `lr_max` over `pct_warm`, then cosine down to `lr_max/div_final`."
     def cos(a, b, t): return b + (a - b) * (1 + math.cos(math.pi * t)) / 2
     return lambda pos: cos(lr_max / div, lr_max, pos / pct_warm) if pos < pct_warm else cos(lr_max, lr_max / div_final, (pos - pct_warm) / (1 - pct_warm))
 
-# %% ../nbs/04_training.ipynb #c0062
-INITS = {'kaiming': 'kaiming_normal', 'xavier': 'xavier_normal', 'default': 'default'}  # --init: init_weights_ scheme
-RECIPES = {'mlp': dict(epochs=3, lr=0.05), 'cnn': dict(epochs=8, lr=0.2)}                 # defaults: epochs, one-cycle lr_max
+# %% ../nbs/04_training.ipynb #c0073
+INITS = {'kaiming': 'kaiming_normal', 'xavier': 'xavier_normal', 'default': 'default'}  # `train`'s `init`: the `init_weights_` scheme
+RECIPES = {'mlp': dict(epochs=3, lr=0.05), 'cnn': dict(epochs=8, lr=0.2)}                 # `train`'s defaults per arch: epochs, one-cycle lr_max
 
-def format_layer_stats(ls):
+def format_layer_stats(ls, # what `layer_stats` returned
+                      )->str:
     "A table of `layer_stats`' records."
     rows = [f"{'layer':28s} {'mean':>8s} {'std':>8s} {'zeros':>6s} {'grad std':>9s}"]
     rows += [f"{r['name'] + ' ' + r['layer']:28.28s} {r['mean']:8.3f} {r['std']:8.3f} {r['zeros']:6.2f} " + ('' if r['grad_std'] is None else f"{r['grad_std']:9.2e}") for r in ls]
     return '\n'.join(rows)
 
-def train(arch='mlp', data=None, init='kaiming', epochs=None, lr=None, bs=64, seed=42, download=False, progress=True, verbose=True):
-    "Fit `get_model(arch)`, initialized by `init` (kaiming, xavier or default), on MNIST from `get_data(data)` with momentum SGD and `one_cycle(lr)`. Returns the model, its `History` and its `layer_stats` at init."
+def train(arch='mlp',      # 'mlp' or 'cnn'
+          data=None,       # `get_data`'s `path`: None: $KAIMING_NB_DATA, the cache, or the embedded subset
+          init='kaiming',  # kaiming, xavier or default (PyTorch's)
+          epochs=None,     # None: `RECIPES[arch]`
+          lr=None,         # peak of `one_cycle`; None: `RECIPES[arch]`
+          bs=64,           # batch size
+          seed=42,         # of the initial weights and the batch order
+          download=False,  # let `get_data` download full MNIST
+          progress=True,   # progress bars
+          verbose=True,    # print the data's source, layer statistics and metrics
+         )->tuple:         # model, `History`, `layer_stats` at init
+    "Fit `get_model(arch)`, initialized by `init`, on MNIST from `get_data(data)`, normalized, with momentum SGD (0.9, weight decay 1e-4) and `one_cycle(lr)`."
     if init not in INITS: raise ValueError(f"unknown init {init!r}; use one of {', '.join(INITS)}")
     torch.manual_seed(seed)
     model = init_weights_(get_model(arch), INITS[init])
