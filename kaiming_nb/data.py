@@ -5,6 +5,7 @@
 # %% ../nbs/00_data.ipynb #c0003
 from __future__ import annotations
 import gzip, hashlib, importlib.resources, os, pickle, tempfile, urllib.request, zlib
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
 from fastcore.test import test, test_eq, test_fail, test_close
@@ -14,8 +15,9 @@ from fastcore.script import call_parse
 __all__ = ['MNIST_MD5', 'N_VALID', 'EMBEDDED', 'EMBEDDED_SHA256', 'SPLITS', 'MIRRORS', 'HOW_TO_GET_FULL', 'DataError', 'gunzip',
            'read_bytes', 'parse_idx', 'read_idx', 'write_idx', 'find_file', 'read_checked', 'read_pair', 'to_tensors',
            'load_folder', 'load_pkl', 'subset_digest', 'build_subset', 'load_embedded', 'mnist_cache', 'write_atomic',
-           'fetch_verified', 'download_mnist', 'load_mnist', 'get_data', 'normalize', 'stats', 'near', 'test_near',
-           'show_images', 'kaiming_nb_data', 'test', 'test_eq', 'test_fail', 'test_close']
+           'fetch_verified', 'download_mnist', 'tilde', 'load_mnist', 'get_data', 'normalize', 'stats', 'near',
+           'test_near', 'flushes_denormal', 'torch_settings', 'show_images', 'kaiming_nb_data', 'test', 'test_eq',
+           'test_fail', 'test_close']
 
 # %% ../nbs/00_data.ipynb #c0006
 class DataError(ValueError):
@@ -223,11 +225,28 @@ HOW_TO_GET_FULL = (  # the hint that ends the message when get_data falls back t
                    "for full MNIST, pass get_data a folder with its four IDX files (or mnist.pkl.gz), "
                    "set KAIMING_NB_DATA to one, or let it download (get_data(download=True), kaiming_nb_data --download)")
 
+def tilde(s, # a path, or a message with paths in it
+         )->str:
+    "`s` as a string, with the home folder written `~`."
+    home = str(Path.home())
+    return str(s).replace(home, '~') if home != '/' else str(s)
+
+def _describe_subset(ts, test):
+    sizes = ' / '.join(f'{len(x):,} {s}' for x, s in zip(ts[::2], ('test',) if test else SPLITS))
+    return f"the embedded subset ({sizes} images of real MNIST)"
+
 def load_mnist(path=None,     # as in `get_data`
                test=False,    # the test split instead of train and valid
                download=True, # download into the cache when it is empty or bad
+               subset=False,  # the embedded subset, whatever the other sources hold
+               full=False,    # full MNIST or a `DataError`, never the subset
               )->tuple:       # the tensors, where they came from
     "MNIST tensors, and a line saying where they came from (see `get_data`)."
+    if subset and (full or path is not None):
+        raise ValueError("get_data: subset=True takes neither a path nor full=True: the subset is the one in the package")
+    if subset:
+        ts = load_embedded(test)
+        return ts, f"{_describe_subset(ts, test)}, as asked (subset=True)"
     if path is None and (env := os.environ.get('KAIMING_NB_DATA')): path, how = env, 'KAIMING_NB_DATA='
     else: how = ''
     if path is not None:
@@ -244,17 +263,20 @@ def load_mnist(path=None,     # as in `get_data`
         try: return load_folder(download_mnist(cache), test, verify=True)[0], f"a download into {cache} (md5 verified)"
         except DataError as e: why.append(str(e))
     else: why.append("downloads off")
+    if full: raise DataError(f"full MNIST was asked for (full=True) and not found: {'; '.join(why)}; {HOW_TO_GET_FULL}")
     ts = load_embedded(test)
-    return ts, f"the embedded subset ({' / '.join(f'{len(x):,} {s}' for x, s in zip(ts[::2], ('test',) if test else SPLITS))} images of real MNIST): {'; '.join(why)}; {HOW_TO_GET_FULL}"
+    return ts, f"{_describe_subset(ts, test)}: {'; '.join(why)}; {HOW_TO_GET_FULL}"
 
 def get_data(path=None,     # IDX folder or mnist.pkl.gz; None: $KAIMING_NB_DATA, then the cache, then a download, then the embedded subset
              test=False,    # return the test split instead
              download=True, # allow the download into the cache
              verbose=True,  # print where the data came from
+             subset=False,  # the embedded subset, whatever `KAIMING_NB_DATA` or the cache hold
+             full=False,    # require full MNIST: a `DataError` saying how to get it, instead of the subset
             )->tuple:       # x_train, y_train, x_valid, y_valid (or x_test, y_test)
     "MNIST as mnist.pkl split it: `x_train, y_train, x_valid, y_valid` (float32 `(n, 784)` = byte/256, int64 labels), or `x_test, y_test` if `test`."
-    ts, src = load_mnist(path, test, download)
-    if verbose: print(f"kaiming_nb: MNIST from {src}")
+    ts, src = load_mnist(path, test, download, subset, full)
+    if verbose: print(f"kaiming_nb: MNIST from {tilde(src)}")
     return ts
 
 # %% ../nbs/00_data.ipynb #c0041
@@ -294,6 +316,35 @@ def test_near(a,         # tensor or number
     d = (a.double() - b.double()).abs().nan_to_num(float('inf')); i = tuple(int(j) for j in np.unravel_index(int(d.argmax()), a.shape)) if a.ndim else ()
     raise AssertionError(f"not near (rtol={rtol}, atol={atol}): largest absolute difference {d.max().item():.3g} at {i}: {a[i].item():.6g} vs {b[i].item():.6g}")
 
+# %% ../nbs/00_data.ipynb #n0001
+def flushes_denormal()->bool:
+    "Whether torch flushes denormal floats to zero now (what `torch.set_flush_denormal` last set)."
+    return torch.tensor([1e-40], dtype=torch.float32).mul(1.).item() == 0
+
+# %% ../nbs/00_data.ipynb #n0002
+@contextmanager
+def torch_settings(threads:int=None,     # `torch.set_num_threads`
+                   flush_denormal=None,  # `torch.set_flush_denormal`
+                   dtype=None,           # `torch.set_default_dtype`
+                   seed:int=None,        # `torch.manual_seed`; the caller's RNG state comes back at the end
+                  ):
+    "Set torch's global settings for a `with` block, and put back the caller's on exit, on error too; None leaves one as it is."
+    if threads is not None and threads < 1: raise ValueError(f"torch_settings: threads must be at least 1, got {threads}")
+    saved_threads = torch.get_num_threads()
+    saved_flush = flushes_denormal()
+    saved_dtype = torch.get_default_dtype()
+    try:
+        with torch.random.fork_rng(enabled=seed is not None):
+            if threads is not None: torch.set_num_threads(threads)
+            if flush_denormal is not None: torch.set_flush_denormal(flush_denormal)
+            if dtype is not None: torch.set_default_dtype(dtype)
+            if seed is not None: torch.manual_seed(seed)
+            yield
+    finally:
+        torch.set_num_threads(saved_threads)
+        torch.set_flush_denormal(saved_flush)
+        torch.set_default_dtype(saved_dtype)
+
 # %% ../nbs/00_data.ipynb #c0052
 def show_images(x,              # images: `(n, 784)`, `(n, h, w)` or `(n, 1, h, w)`
                 y=None,         # labels, shown as titles
@@ -322,9 +373,10 @@ def show_images(x,              # images: `(n, 784)`, `(n, h, w)` or `(n, 1, h, 
 # %% ../nbs/00_data.ipynb #c0055
 @call_parse
 def kaiming_nb_data(path:str=None,        # a folder with MNIST's four IDX files, or mnist.pkl.gz
-                    download:bool=False):  # download full MNIST into the cache if it is not found
+                    download:bool=False,   # download full MNIST into the cache if it is not found
+                    subset:bool=False):    # the embedded subset, whatever KAIMING_NB_DATA or the cache hold
     "Print where MNIST came from, its shapes, dtypes and statistics, raw and normalized with the training statistics."
-    x_train, y_train, x_valid, y_valid = get_data(path, download=download)
+    x_train, y_train, x_valid, y_valid = get_data(path, download=download, subset=subset)
     m, s = stats(x_train)
     print(f"training statistics: mean {m:.4f}, std {s:.4f}")
     for name, x, y in (('train', x_train, y_train), ('valid', x_valid, y_valid)):

@@ -9,6 +9,7 @@ from functools import partial
 from fastcore.basics import patch
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
+from .data import torch_settings
 from .init import gain, init_weights_, model_device, _leaves, _first_tensor
 from .loss import cross_entropy
 from .training import Optimizer, Dataset, DataLoader, fit, one_cycle
@@ -307,16 +308,17 @@ def depth_run(arch,      # 'mlp' (`plain_mlp`) or 'cnn' (`plain_cnn`)
     validation accuracy after each epoch (`accs`) and at the end (`acc`), and `cpu_s`, `wall_s` for the whole run."""
     x, y, xv, yv = data
     c0, w0, lr = time.process_time(), time.perf_counter(), lr or 1.6 / depth
-    torch.manual_seed(seed)
     if arch not in ('mlp', 'cnn'): raise ValueError(f"depth_run: unknown arch {arch!r}; use 'mlp' or 'cnn'")
-    model = init_model_(plain_mlp(depth, width) if arch == 'mlp' else plain_cnn(depth), init, x[:512])
-    h = last_hidden(model, xv[:512]).flatten(1)
-    opt = ClipOptimizer(model.parameters(), lr, mom=mom, max_norm=max_norm)
-    try:
-        hist = fit(epochs, model, cross_entropy, opt, DataLoader(Dataset(x, y), bs, shuffle=True, seed=seed), DataLoader(Dataset(xv, yv), 1000),
-                   sched=one_cycle(lr), progress=False, verbose=False)
-        accs = [e['accuracy'] for e in hist.epochs]
-    except FloatingPointError: accs = [float('nan')]   # diverged
+    with torch_settings(seed=seed):
+        model = init_model_(plain_mlp(depth, width) if arch == 'mlp' else plain_cnn(depth), init, x[:512])
+        h = last_hidden(model, xv[:512]).flatten(1)
+        opt = ClipOptimizer(model.parameters(), lr, mom=mom, max_norm=max_norm)
+        train_dl = DataLoader(Dataset(x, y), bs, shuffle=True, seed=seed)
+        valid_dl = DataLoader(Dataset(xv, yv), 1000)
+        try:
+            hist = fit(epochs, model, cross_entropy, opt, train_dl, valid_dl, sched=one_cycle(lr), progress=False, verbose=False)
+            accs = [e['accuracy'] for e in hist.epochs]
+        except FloatingPointError: accs = [float('nan')]   # diverged
     return dict(arch=arch, depth=depth, init=init, std=h.std().item(), std_batch=h.std(0).mean().item(), acc=accs[-1], accs=accs,
                 cpu_s=time.process_time() - c0, wall_s=time.perf_counter() - w0)
 
@@ -329,16 +331,14 @@ def depth_experiment(data,           # (x_train, y_train, x_valid, y_valid), nor
                      threads=1,      # `torch.set_num_threads` during the experiment (restored after)
                      verbose=True,   # print each row as it comes
                      **kwargs):      # for `depth_run`: lr, mom, bs, width, max_norm, seed
-    "`depth_run` for every net of `runs` and every init of `inits`, on one thread and with denormals flushed to zero (both restored). Returns the rows."
-    rows, n = [], torch.get_num_threads()
-    torch.set_num_threads(threads); torch.set_flush_denormal(True)
-    try:
+    "`depth_run` for every net of `runs` and every init of `inits`, on `threads` threads, denormals flushed to zero (both restored). Returns the rows."
+    rows = []
+    with torch_settings(threads=threads, flush_denormal=True):
         for arch, depth in runs:
             for init in inits:
                 r = depth_run(arch, depth, init, data, epochs[arch] if isinstance(epochs, dict) else epochs, **kwargs); rows.append(r)
                 if verbose: print(f"{arch} {depth:3d} {init:7s}: std at init {r['std']:.3g} (across images {r['std_batch']:.3g}), "
                                   f"accuracy {r['acc']:.4f} after {len(r['accs'])} epochs, {r['cpu_s']:.0f} s CPU, {r['wall_s']:.0f} s wall", flush=True)
-    finally: torch.set_num_threads(n); torch.set_flush_denormal(False)
     return rows
 
 # %% ../nbs/05_deep.ipynb #c0070

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 from fastcore.script import call_parse
 from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK
-from .data import get_data, normalize, stats, write_atomic
+from .data import get_data, normalize, stats, write_atomic, torch_settings
 from .loss import cross_entropy, accuracy
 from .init import init_weights_, layer_stats, plot_layer_stats, model_device
 
@@ -283,19 +283,23 @@ def train(arch='mlp',      # 'mlp' or 'cnn'
           download=False,  # let `get_data` download full MNIST
           progress=True,   # progress bars
           verbose=True,    # print the data's source, layer statistics and metrics
+          subset=False,    # train on the embedded subset, whatever `KAIMING_NB_DATA` or the cache hold
+          full=False,      # require full MNIST (an error, not the subset, if it cannot be found)
          )->tuple:         # model, `History`, `layer_stats` at init
     "Fit `get_model(arch)`, initialized by `init`, on MNIST from `get_data(data)`, normalized, with momentum SGD (0.9, weight decay 1e-4) and `one_cycle(lr)`."
     if init not in INITS: raise ValueError(f"unknown init {init!r}; use one of {', '.join(INITS)}")
-    torch.manual_seed(seed)
-    model = init_weights_(get_model(arch), INITS[init])
     epochs, lr = epochs or RECIPES[arch]['epochs'], lr or RECIPES[arch]['lr']
-    x_train, y_train, x_valid, y_valid = get_data(data, download=download, verbose=verbose)
+    x_train, y_train, x_valid, y_valid = get_data(data, download=download, verbose=verbose, subset=subset, full=full)
     m, s = stats(x_train)
     x_train, x_valid = normalize(x_train, m, s), normalize(x_valid, m, s)
-    ls = layer_stats(copy.deepcopy(model), x_train[:512], y_train[:512], cross_entropy)
-    if verbose: print(f"{arch}, {init} init: layer statistics on 512 training images\n{format_layer_stats(ls)}")
-    hist = fit(epochs, model, cross_entropy, Optimizer(model.parameters(), lr, mom=0.9, wd=1e-4), DataLoader(Dataset(x_train, y_train), bs, shuffle=True, seed=seed),
-               DataLoader(Dataset(x_valid, y_valid), 1024), sched=one_cycle(lr), progress=progress, verbose=verbose)
+    with torch_settings(seed=seed):
+        model = init_weights_(get_model(arch), INITS[init])
+        ls = layer_stats(copy.deepcopy(model), x_train[:512], y_train[:512], cross_entropy)
+        if verbose: print(f"{arch}, {init} init: layer statistics on 512 training images\n{format_layer_stats(ls)}")
+        train_dl = DataLoader(Dataset(x_train, y_train), bs, shuffle=True, seed=seed)
+        valid_dl = DataLoader(Dataset(x_valid, y_valid), 1024)
+        opt = Optimizer(model.parameters(), lr, mom=0.9, wd=1e-4)
+        hist = fit(epochs, model, cross_entropy, opt, train_dl, valid_dl, sched=one_cycle(lr), progress=progress, verbose=verbose)
     if verbose: print(f"final validation accuracy: {hist.epochs[-1]['accuracy']:.4f}")
     return model, hist, ls
 
@@ -309,9 +313,11 @@ def kaiming_nb_train(arch:str='mlp',      # mlp or cnn
                      seed:int=42,         # seed for the initial weights and the batch order
                      plot:str=None,       # save the loss curve and the layer statistics at init to this PNG file
                      download:bool=False, # download full MNIST into the cache if it is not found
-                     progress:bool=True): # show a progress bar (only on a terminal)
+                     progress:bool=True,  # show a progress bar (only on a terminal)
+                     subset:bool=False,   # train on the embedded subset, whatever KAIMING_NB_DATA or the cache hold
+                     full:bool=False):    # require full MNIST: fail, instead of using the subset, if it cannot be found
     "Train the lesson's MLP or CNN on MNIST and print where the data came from, the layer statistics at init, the metrics of each epoch and the final validation accuracy."
-    model, hist, ls = train(arch, data, init, epochs, lr, bs, seed, download, progress)
+    model, hist, ls = train(arch, data, init, epochs, lr, bs, seed, download, progress, subset=subset, full=full)
     if plot:
         fig, axs = plt.subplots(1, 5, figsize=(19, 3.8))
         hist.plot(axs[0]).set_title(f'{arch}, {init} init: loss'); plot_layer_stats(ls, axs=axs[1:])
