@@ -16,7 +16,9 @@ nbdev_proc_nbs and nbdev_export, it also rewrites nbs/nbdev.yml (from settings.i
 3. Every processed notebook is rendered to HTML by nbconvert's HTMLExporter, without executing anything, after doing
    what Quarto does with cell options (the frontmatter becomes the title block; `#| echo: false` hides the code,
    `#| output: false` the outputs, `#| include: false` the cell; option lines are not shown). Then:
-   - no error output (output_type 'error', or a traceback on stderr) in the processed notebook or its source;
+   - no error output (output_type 'error', or a traceback on stderr) in the processed notebook or its source, and no
+     machine path in a saved text output (a temporary folder, /root, /home/NAME, /work, a shared/data folder): the
+     pages show what a reader's machine would, with the home folder as ~;
    - the page holds the title, every heading, the text of every markdown cell, the code of every shown code cell,
      and every text output (streams, results, HTML, markdown such as show_doc's);
    - every saved image output is on the page as an <img> that carries its bytes: as many images in output areas as
@@ -38,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLOT = re.compile(r'\bshow_images\(|\bplt\.|\.plot\(|\bimshow\(')
 TRACEBACK = re.compile(r'Traceback \(most recent call last\)|^\w+(Error|Exception)\b.*:', re.M)
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
+MACHINE_PATH = re.compile(r'/tmp/|/var/folders/|/root\b|/home/\w|/work/|shared/data')
 BLOCK = {'p', 'div', 'pre', 'li', 'ul', 'ol', 'table', 'tr', 'td', 'th', 'br', 'blockquote', 'hr', *(f'h{i}' for i in range(1, 7))}
 IMAGES = ('image/png', 'image/jpeg')
 PRIORITY = ('text/html', 'text/markdown', 'image/svg+xml', 'text/latex', *IMAGES, 'text/plain')  # nbconvert's order
@@ -121,6 +124,8 @@ def errors(nb):
             if o.output_type == 'error': yield i, f"error output {o.get('ename')}: {snip(o.get('evalue', ''))}"
             elif o.output_type == 'stream' and o.name == 'stderr' and (m := TRACEBACK.search(o.text)):
                 yield i, f'traceback on stderr: {snip(o.text[m.start():])}'
+            text = o.get('text', '') + ''.join(v for k, v in o.get('data', {}).items() if k.startswith('text/'))
+            if m := MACHINE_PATH.search(text): yield i, f'machine path in a saved output: {snip(text[max(0, m.start() - 20):])}'
 
 def exported(lib):
     "{notebook path (relative to the repo): [(module, name, has a docstring), ...]}: the functions and classes of each module's __all__."

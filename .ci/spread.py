@@ -28,10 +28,11 @@ class Check:
     slow: bool = False   # needs full MNIST
     note: str = ''       # what the bounds stand for, if not obvious
 
-def load_checks():
-    "Every `Check` of .ci/outcomes/*.py, in file order."
+def load_checks(only=None):
+    "The `Check`s of .ci/outcomes/*.py, in file order; with `only` (names or chapter prefixes), just those chapters' files."
     checks = []
     for fn in sorted((HERE/'outcomes').glob('*.py')):
+        if only and not any(w.split('.')[0] == fn.stem for w in only): continue
         spec = importlib.util.spec_from_file_location(f'outcomes_{fn.stem}', fn)
         mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
         checks += mod.CHECKS
@@ -47,15 +48,15 @@ def worker(names, seeds, threads):
     import torch
     torch.set_num_threads(threads)
     cap = torch.backends.cpu.get_cpu_capability()
-    for c in load_checks():
+    for c in load_checks(names):
         if c.name not in names: continue
         for seed in seeds:
             t = time.perf_counter()
             values = {k: float(v) for k, v in c.run(seed).items()}
             print(json.dumps(dict(name=c.name, seed=seed, cap=cap, threads=threads, values=values, s=time.perf_counter() - t)), flush=True)
 
-def run_all(names, seeds, caps, threads):
-    "Spawn one worker per capability and thread count; return all the runs."
+def run_all(names, seeds, caps, threads, save=None):
+    "Spawn one worker per capability and thread count; return all the runs (and write them to `save` as they come)."
     runs = []
     for cap in caps:
         for n in threads:
@@ -65,8 +66,9 @@ def run_all(names, seeds, caps, threads):
             cmd = [sys.executable, __file__, '--worker', '--only', ','.join(names), '--seeds', ','.join(map(str, seeds)), '--threads', str(n)]
             print(f"[{cap}, {n} thread{'s' * (n > 1)}] {len(names)} checks x {len(seeds)} seeds ...", file=sys.stderr, flush=True)
             out = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, cwd=HERE.parent)
-            if out.returncode: sys.exit(f"worker failed: {' '.join(cmd)} (ATEN_CPU_CAPABILITY={cap})")
             runs += [json.loads(l) for l in out.stdout.splitlines() if l.startswith('{')]
+            if save: Path(save).write_text(json.dumps(runs))
+            if out.returncode: sys.exit(f"worker failed: {' '.join(cmd)} (ATEN_CPU_CAPABILITY={cap}); runs so far: {save}")
     return runs
 
 def fmt(v): return '-' if v is None else f"{v:.4g}"
@@ -101,7 +103,7 @@ def main():
     p.add_argument('--load', help='print the table of runs saved by --save (several files: comma-separated)')
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     a = p.parse_args()
-    checks = load_checks()
+    checks = load_checks(a.only.split(',') if a.only else None)
     if a.only:
         want = a.only.split(',')
         checks = [c for c in checks if any(c.name == w or c.name.startswith(w + '.') for w in want)]
@@ -111,7 +113,7 @@ def main():
     if a.load: runs = [r for f in a.load.split(',') for r in json.loads(Path(f).read_text())]
     else:
         t = time.perf_counter()
-        runs = run_all(names, parse_seeds(a.seeds), a.caps.split(','), [int(n) for n in a.threads.split(',')])
+        runs = run_all(names, parse_seeds(a.seeds), a.caps.split(','), [int(n) for n in a.threads.split(',')], a.save)
         print(f"{len(runs)} runs in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     if a.save: Path(a.save).write_text(json.dumps(runs))
     import platform, torch

@@ -1,6 +1,8 @@
 """One forward and backward pass of the 784-50-1 MLP on the full 50,000 x 784 MNIST batch: by hand vs autograd.
 
-Run from the repository root:  python bench/backprop.py [--path ../shared/data/mnist] [--runs 21] [--threads 1]
+Run from the repository root:  python bench/backprop.py [--path FOLDER] [--runs 21] [--threads 1]
+
+Full MNIST comes from get_data(path, full=True): --path, $KAIMING_NB_DATA, the cache, or a download.
 
 Time: the median of `--runs` runs of each method in this process, interleaved round by round (so that load from other
 jobs falls on all of them alike), after two warm-up runs. Peak memory: each method in a fresh subprocess (see `peak`).
@@ -11,7 +13,7 @@ from kaiming_nb.data import get_data, normalize, stats
 from kaiming_nb.backprop import forward_and_backward, init_params
 
 def load(path):
-    x, y, _, _ = get_data(path, download=False, verbose=False)
+    x, y, _, _ = get_data(path, full=True, verbose=False)
     return normalize(x, *stats(x)), y.float()
 
 def methods(x, y):
@@ -90,7 +92,7 @@ def main(path, runs):
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--path', default='../shared/data/mnist', help='folder with full MNIST (IDX files)')
+    p.add_argument('--path', help='folder with full MNIST (IDX files); default: $KAIMING_NB_DATA, the cache, a download')
     p.add_argument('--runs', type=int, default=21)
     p.add_argument('--threads', type=int, default=1, help="torch.set_num_threads; 0: torch's default. 1 by default: on a machine "
                    "shared with other jobs, multi-threaded timings measure the scheduler more than the code")

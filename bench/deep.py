@@ -3,12 +3,12 @@ initialized by PyTorch's default, Kaiming and LSUV, trained for a fixed budget o
 Then, for one configuration, our training loop (fit + DataLoader + ClipOptimizer + one_cycle) against the idiomatic PyTorch one
 (TensorDataset + torch.utils.data.DataLoader + torch.optim.SGD + clip_grad_norm_ + OneCycleLR), same init, same seed, in the same process.
 
-    python bench/deep.py [--data ../shared/data/mnist] [--depths mlp:10,mlp:20,mlp:50,mlp:100,cnn:20] [--epochs 10] [--cnn-epochs 2] [--lr 0.016] [--max-norm 0]
+    python bench/deep.py [--data FOLDER] [--depths mlp:10,mlp:20,mlp:50,mlp:100,cnn:20] [--epochs 10] [--cnn-epochs 2] [--lr 0.016] [--max-norm 0]
 """
 import argparse, math, time
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.data import TensorDataset
-from kaiming_nb.data import get_data, normalize, stats
+from kaiming_nb.data import get_data, normalize, stats, torch_settings
 from kaiming_nb.loss import accuracy
 from kaiming_nb.deep import depth_experiment, depth_run, format_table, init_model_, plain_mlp
 
@@ -16,8 +16,7 @@ def pytorch_run(depth, init, data, epochs, lr, mom, bs, width, max_norm, seed):
     "The same run as `depth_run('mlp', ...)`, written the way PyTorch's tutorials would: its DataLoader, SGD, clipping and OneCycleLR."
     x, y, xv, yv = data
     c0, w0, lr = time.process_time(), time.perf_counter(), lr or 1.6 / depth
-    torch.manual_seed(seed)
-    model = init_model_(plain_mlp(depth, width), init, x[:512])
+    with torch_settings(seed=seed): model = init_model_(plain_mlp(depth, width), init, x[:512])
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=mom)
     dl = torch.utils.data.DataLoader(TensorDataset(x, y), batch_size=bs, shuffle=True, generator=torch.Generator().manual_seed(seed))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * len(dl), pct_start=0.25, anneal_strategy='cos',
@@ -34,7 +33,7 @@ def pytorch_run(depth, init, data, epochs, lr, mom, bs, width, max_norm, seed):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--data', default='../shared/data/mnist', help='folder with the MNIST IDX files')
+    p.add_argument('--data', help='folder with the MNIST IDX files; default: get_data(full=True): $KAIMING_NB_DATA, the cache, a download')
     p.add_argument('--depths', default='mlp:10,mlp:20,mlp:50,mlp:100,cnn:20', help='comma-separated arch:depth')
     p.add_argument('--inits', default='default,kaiming,lsuv')
     p.add_argument('--epochs', type=int, default=10, help='epochs of the MLPs'); p.add_argument('--cnn-epochs', type=int, default=2)
@@ -43,7 +42,7 @@ def main():
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--compare', default='mlp:50:kaiming:2', help="depth:init:epochs of the MLP run both ways (ours, PyTorch's); '' to skip")
     a = p.parse_args()
-    x, y, xv, yv = get_data(a.data)
+    x, y, xv, yv = get_data(a.data, full=True)
     m, s = stats(x); data = (normalize(x, m, s), y, normalize(xv, m, s), yv)
     kw = dict(lr=a.lr, mom=a.mom, bs=a.bs, width=a.width, max_norm=a.max_norm or math.inf, seed=a.seed)
     runs = [(arch, int(d)) for arch, d in (r.split(':') for r in a.depths.split(','))]
@@ -55,9 +54,9 @@ def main():
     print(f"total: {sum(r['cpu_s'] for r in rows):.0f} s CPU, {time.perf_counter() - w0:.0f} s wall")
     if a.compare:
         _, d, init, ep = a.compare.split(':'); d, ep = int(d), int(ep)
-        n = torch.get_num_threads(); torch.set_num_threads(1); torch.set_flush_denormal(True)
-        try: ours, theirs = depth_run('mlp', d, init, data, ep, **kw), pytorch_run(d, init, data, ep, **kw)
-        finally: torch.set_num_threads(n); torch.set_flush_denormal(False)
+        with torch_settings(threads=1, flush_denormal=True):
+            ours = depth_run('mlp', d, init, data, ep, **kw)
+            theirs = pytorch_run(d, init, data, ep, **kw)
         print(f"\nmlp depth {d}, {init} init, {ep} epochs: ours (fit, DataLoader, ClipOptimizer, one_cycle) {ours['cpu_s']:.1f} s CPU, {ours['wall_s']:.1f} s wall, accuracy {ours['acc']:.4f}; "
               f"PyTorch (DataLoader, SGD, clip_grad_norm_, OneCycleLR) {theirs['cpu_s']:.1f} s CPU, {theirs['wall_s']:.1f} s wall, accuracy {theirs['acc']:.4f}; "
               f"ours / PyTorch time: {ours['cpu_s'] / theirs['cpu_s']:.2f}x")

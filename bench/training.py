@@ -2,7 +2,9 @@
 against idiomatic PyTorch (TensorDataset + torch.utils.data.DataLoader(shuffle=True) + torch.optim.SGD), in one process.
 Prints samples per second, the ratio, and the final validation accuracies; with --cnn, also the time for the CNN recipe to reach 99%.
 
-    python bench/training.py [--data ../shared/data/mnist] [--runs 3] [--cnn]
+    python bench/training.py [--data FOLDER] [--runs 3] [--cnn]
+
+Full MNIST comes from get_data(data, full=True): --data, $KAIMING_NB_DATA, the cache, or a download.
 """
 import argparse, statistics, time
 import torch, torch.nn.functional as F
@@ -28,9 +30,9 @@ def pytorch(x, y, xv, yv, seed):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--data', default='../shared/data/mnist'); p.add_argument('--runs', type=int, default=9); p.add_argument('--cnn', action='store_true')
+    p.add_argument('--data', help='full MNIST; default: $KAIMING_NB_DATA, the cache, a download'); p.add_argument('--runs', type=int, default=9); p.add_argument('--cnn', action='store_true')
     a = p.parse_args()
-    x, y, xv, yv = get_data(a.data)
+    x, y, xv, yv = get_data(a.data, full=True)
     m, s = stats(x); x, xv = normalize(x, m, s), normalize(xv, m, s)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {len(x):,} training images, one epoch, batch 64; median of {a.runs} runs, interleaved")
     runs = {'ours (cross_entropy)': lambda sd: ours(x, y, xv, yv, cross_entropy, sd), 'ours (F.cross_entropy)': lambda sd: ours(x, y, xv, yv, F.cross_entropy, sd),
@@ -50,7 +52,7 @@ def main():
     same = all(torch.equal(p, q) for p, q in zip(model.parameters(), pytorch(x, y, xv, yv, 0).parameters()))
     print(f"our fit + Optimizer fed torch's DataLoader, same seed: weights bit-identical to the PyTorch loop's: {same} (so accuracy differences above come from the batch order alone)")
     if a.cnn:
-        t = time.perf_counter(); model, hist, _ = train('cnn', a.data, progress=False, verbose=False)
+        t = time.perf_counter(); model, hist, _ = train('cnn', a.data, progress=False, verbose=False, full=True)
         for e in hist.epochs: print(f"cnn epoch {e['epoch']}: valid accuracy {e['accuracy']:.4f}")
         print(f"cnn recipe: {time.perf_counter() - t:.0f} s for {len(hist.epochs)} epochs, final valid accuracy {hist.epochs[-1]['accuracy']:.4f}")
 

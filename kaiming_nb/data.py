@@ -4,24 +4,30 @@
 
 # %% ../nbs/00_data.ipynb #c0003
 from __future__ import annotations
-import gzip, hashlib, importlib.resources, os, pickle, tempfile, urllib.request, zlib
-from contextlib import contextmanager
+import gzip, hashlib, io, math, os, pickle, sys, tempfile, time, urllib.request, zlib
+from contextlib import contextmanager, redirect_stderr
+from unittest import mock
 from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
 from fastcore.test import test, test_eq, test_fail, test_close
 from fastcore.script import call_parse
 
 # %% auto #0
-__all__ = ['MNIST_MD5', 'N_VALID', 'EMBEDDED', 'EMBEDDED_SHA256', 'SPLITS', 'MIRRORS', 'HOW_TO_GET_FULL', 'DataError', 'gunzip',
-           'read_bytes', 'parse_idx', 'read_idx', 'write_idx', 'find_file', 'read_checked', 'read_pair', 'to_tensors',
-           'load_folder', 'load_pkl', 'subset_digest', 'build_subset', 'load_embedded', 'mnist_cache', 'write_atomic',
-           'fetch_verified', 'download_mnist', 'tilde', 'load_mnist', 'get_data', 'normalize', 'stats', 'near',
-           'test_near', 'flushes_denormal', 'torch_settings', 'show_images', 'kaiming_nb_data', 'test', 'test_eq',
+__all__ = ['MNIST_MD5', 'N_VALID', 'MODULE_FILE', 'EMBEDDED', 'EMBEDDED_SHA256', 'SPLITS', 'MIRRORS', 'DOWNLOAD_DEADLINE',
+           'HOW_TO_GET_FULL', 'DataError', 'ArgError', 'gunzip', 'read_bytes', 'parse_idx', 'read_idx', 'write_idx',
+           'candidates', 'read_checked', 'read_named', 'check_labels', 'read_pair', 'to_tensors', 'load_folder',
+           'pkl_split', 'load_pkl', 'subset_digest', 'build_subset', 'load_embedded', 'mirrors_to_try', 'mnist_cache',
+           'write_atomic', 'write_problem', 'fetch_verified', 'has_verified', 'download_mnist', 'denied', 'tilde',
+           'cache_holds', 'load_mnist', 'get_data', 'normalize', 'stats', 'near', 'test_near', 'flushes_denormal',
+           'torch_settings', 'show_images', 'command_line', 'kaiming_nb_data', 'exit_status', 'test', 'test_eq',
            'test_fail', 'test_close']
 
 # %% ../nbs/00_data.ipynb #c0006
 class DataError(ValueError):
     "A data file that is malformed, inconsistent or fails its checksum; the message names the file and the problem."
+
+class ArgError(ValueError):
+    "A bad argument: the message names it and says what is allowed. On the command line, one line and exit status 2."
 
 _IDX_TYPES = {0x08: 'u1', 0x09: 'i1', 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
 
@@ -49,7 +55,7 @@ def parse_idx(b:bytes,          # the whole (uncompressed) file
     nd, hdr = b[3], 4 + 4*b[3]
     if len(b) < hdr: raise DataError(f"{name}: truncated header ({len(b)} bytes for {nd} dimensions)")
     dims, dt = tuple(int(d) for d in np.frombuffer(b, '>u4', nd, 4)), np.dtype(_IDX_TYPES[b[2]])
-    n, got = int(np.prod(dims)) * dt.itemsize, len(b) - hdr
+    n, got = math.prod(dims) * dt.itemsize, len(b) - hdr  # math.prod: Python ints, which do not overflow
     if got != n: raise DataError(f"{name}: {'truncated' if got < n else 'trailing bytes'}: header says {dims} ({n:,} bytes of data), file has {got:,}")
     return np.frombuffer(b, dt, offset=hdr).reshape(dims).astype(dt.newbyteorder('='), copy=False)
 
@@ -76,13 +82,11 @@ MNIST_MD5 = {  # md5 of the *uncompressed* IDX bytes
     't10k-images-idx3-ubyte':  '2646ac647ad5339dbf082846283269ea', 't10k-labels-idx1-ubyte':  '27ae3e4e09519cfbb04c329615203637'}
 N_VALID = 10_000  # mnist.pkl's valid set: the last 10,000 rows of the training file
 
-def find_file(folder, # where to look
-              name,   # file name, without `.gz`
-             )->Path:
-    "`folder/name` or `folder/name.gz`, whichever exists."
-    for fn in (Path(folder)/name, Path(folder)/f'{name}.gz'):
-        if fn.is_file(): return fn
-    raise FileNotFoundError(f"{folder}: neither {name} nor {name}.gz found")
+def candidates(folder, # where to look
+               name,   # file name, without `.gz`
+              )->list:
+    "Those of `folder/name` and `folder/name.gz` that exist, in that order."
+    return [fn for fn in (Path(folder)/name, Path(folder)/f'{name}.gz') if fn.is_file()]
 
 def read_checked(fn,             # an IDX file, raw or gzipped
                  md5=None,       # expected md5 of the uncompressed bytes
@@ -93,17 +97,41 @@ def read_checked(fn,             # an IDX file, raw or gzipped
     if required and got != md5: raise DataError(f"{fn}: checksum mismatch (md5 {got}, expected {md5}): corrupt, or not MNIST")
     return parse_idx(b, fn), got == md5
 
+def read_named(folder,         # where to look
+               name,           # file name, without `.gz`
+               md5=None,       # expected md5 of the uncompressed bytes
+               required=False, # only a copy with md5 `md5` will do
+              )->tuple:        # array, its file, md5 matches
+    "IDX file `name` from `folder`, raw or gzipped: the first copy that reads (and has md5 `md5`, if `required`)."
+    found = candidates(folder, name)
+    if not found: raise FileNotFoundError(f"{folder}: neither {name} nor {name}.gz found")
+    errors = []
+    for fn in found:  # so a corrupt copy never hides a good one
+        try:
+            a, ok = read_checked(fn, md5, required)
+            return a, fn, ok
+        except DataError as e: errors.append(str(e))
+    raise DataError('; '.join(errors))
+
+def check_labels(y,    # labels: a 1-d integer array
+                 name, # where they come from, for errors
+                ):
+    "Raise a `DataError` naming `name` unless there are labels and each is a digit 0-9."
+    if not len(y): raise DataError(f"{name}: no labels: the split is empty")
+    bad = y[(y < 0) | (y > 9)]
+    if len(bad): raise DataError(f"{name}: labels must be digits 0-9, found {int(bad[0])}")
+
 def read_pair(folder,       # a folder of MNIST-named IDX files
               prefix,       # 'train' or 't10k'
               verify=False, # require MNIST's md5s (else only report whether they match)
              )->tuple:      # uint8 images `(n, 28, 28)`, uint8 labels `(n,)`, md5s match
     "Images and labels `{prefix}-images-idx3-ubyte` and `{prefix}-labels-idx1-ubyte` from `folder`, checked; and whether both md5s match."
-    xf, yf = [find_file(folder, f'{prefix}-{k}') for k in ('images-idx3-ubyte', 'labels-idx1-ubyte')]
-    (x, okx), (y, oky) = [read_checked(fn, MNIST_MD5.get(fn.name.removesuffix('.gz')), verify) for fn in (xf, yf)]
+    xname, yname = f'{prefix}-images-idx3-ubyte', f'{prefix}-labels-idx1-ubyte'
+    (x, xf, okx), (y, yf, oky) = [read_named(folder, name, MNIST_MD5[name], verify) for name in (xname, yname)]
     if x.ndim != 3 or x.dtype != np.uint8: raise DataError(f"{xf}: expected uint8 images (n, rows, cols), got {x.dtype} {x.shape}")
     if y.ndim != 1 or y.dtype != np.uint8: raise DataError(f"{yf}: expected uint8 labels (n,), got {y.dtype} {y.shape}")
     if len(x) != len(y): raise DataError(f"{xf} has {len(x):,} images but {yf} has {len(y):,} labels")
-    if len(y) and y.max() > 9: raise DataError(f"{yf}: labels must be digits 0-9, found {int(y.max())}")
+    check_labels(y, yf)
     return x, y, okx and oky
 
 def to_tensors(x, # uint8 images `(n, rows, cols)`
@@ -119,10 +147,30 @@ def load_folder(folder,       # a folder with MNIST's four IDX files (gzipped or
     "`(x_train, y_train, x_valid, y_valid)`, or `(x_test, y_test)` if `test`, from a folder of IDX files; and whether the md5s match."
     x, y, ok = read_pair(folder, 't10k' if test else 'train', verify)
     if test: return to_tensors(x, y), ok
-    if len(x) <= N_VALID: raise DataError(f"{find_file(folder, 'train-images-idx3-ubyte')}: {len(x):,} rows, need more than {N_VALID:,} to split off the valid set")
+    if len(x) <= N_VALID:
+        too_few = f"the training files have {len(x):,} rows, need more than {N_VALID:,} to split off the valid set"
+        raise DataError(f"{folder}: {too_few}")
     return (*to_tensors(x[:-N_VALID], y[:-N_VALID]), *to_tensors(x[-N_VALID:], y[-N_VALID:])), ok
 
+
 # %% ../nbs/00_data.ipynb #c0021
+def pkl_split(x,    # images of one split, as mnist.pkl holds them
+              y,    # its labels
+              name, # where they come from, for errors
+             )->tuple:
+    "One split of mnist.pkl as float32 `(n, 784)` and int64 `(n,)` tensors, checked as the IDX reader checks its files."
+    try:
+        x = np.asarray(x)
+        y = np.asarray(y)
+    except (ValueError, TypeError) as e: raise DataError(f"{name}: not arrays ({e})") from None
+    if x.dtype.kind not in 'fiu': raise DataError(f"{name}: images must be numbers, got dtype {x.dtype}")
+    if x.ndim != 2 or x.shape[1] != 784: raise DataError(f"{name}: expected images (n, 784), got {x.shape}")
+    if y.ndim != 1 or y.dtype.kind not in 'iu':
+        raise DataError(f"{name}: expected integer labels (n,), got {y.dtype} {y.shape}")
+    if len(x) != len(y): raise DataError(f"{name} has {len(x):,} images but {len(y):,} labels")
+    check_labels(y, name)
+    return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.int64))
+
 def load_pkl(fn,         # a classic mnist.pkl.gz
              test=False, # the test split instead of train and valid
             )->tuple:
@@ -131,15 +179,13 @@ def load_pkl(fn,         # a classic mnist.pkl.gz
         with gzip.open(fn, 'rb') as f: sets = pickle.load(f, encoding='latin-1')
         (xt, yt), (xv, yv), (xs, ys) = sets
     except Exception as e: raise DataError(f"{fn}: not a readable mnist.pkl.gz ({type(e).__name__}: {e})") from None
-    res = []
-    for x, y in ([(xs, ys)] if test else [(xt, yt), (xv, yv)]):
-        x, y = torch.as_tensor(np.asarray(x, np.float32)), torch.as_tensor(np.asarray(y, np.int64))
-        if x.ndim != 2 or y.ndim != 1 or len(x) != len(y): raise DataError(f"{fn}: expected (n, 784) images and (n,) labels, got {tuple(x.shape)} and {tuple(y.shape)}")
-        res += [x, y]
-    return tuple(res)
+    splits = {'test': (xs, ys)} if test else {'train': (xt, yt), 'valid': (xv, yv)}
+    return tuple(t for split, (x, y) in splits.items() for t in pkl_split(x, y, f"{fn} ({split})"))
+
 
 # %% ../nbs/00_data.ipynb #c0024
-EMBEDDED = Path(str(importlib.resources.files('kaiming_nb')/'mnist_subset.npz'))  # the subset, shipped in the package
+MODULE_FILE = Path(globals().get('__file__', '../kaiming_nb/data.py')).absolute()  # this module (notebook: from nbs/)
+EMBEDDED = MODULE_FILE.parent/'mnist_subset.npz'  # the subset, shipped next to the module, wherever it came from
 EMBEDDED_SHA256 = '618926d7f2bf8018258087caa1a8425ea6c81c1dc184d2392f5877aa9d248496'  # its `subset_digest`, checked on every load
 SPLITS = ('train', 'valid', 'test')  # the subset's splits: arrays x_train, y_train, i_train, ...
 
@@ -169,6 +215,8 @@ def load_embedded(test=False, # the test split instead of train and valid
                  )->tuple:
     "`(x_train, y_train, x_valid, y_valid)`, or `(x_test, y_test)` if `test`, from the embedded subset `fn`, its digest checked."
     fn = Path(fn or EMBEDDED); fix = "reinstall kaiming_nb, or rebuild it with build_subset"
+    if not fn.is_file():
+        raise DataError(f"{fn}: no such file: the embedded subset is missing next to {MODULE_FILE.name}; {fix}")
     try:
         with np.load(fn, allow_pickle=False) as f: d = {k: f[k] for k in f.files}
     except Exception as e: raise DataError(f"{fn}: unreadable ({type(e).__name__}: {e}); {fix}") from None
@@ -177,6 +225,15 @@ def load_embedded(test=False, # the test split instead of train and valid
 
 # %% ../nbs/00_data.ipynb #c0029
 MIRRORS = ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/']  # tried in order
+DOWNLOAD_DEADLINE = 300.  # seconds one file may take to download, all of it, before the next mirror is tried
+
+def mirrors_to_try(mirrors=None, # base URLs: a list, or a string of them separated by commas
+                  )->list:
+    "The base URLs to download from, in order: `mirrors`, else `$KAIMING_NB_MIRRORS` (comma-separated), else `MIRRORS`."
+    if mirrors is None: mirrors = os.environ.get('KAIMING_NB_MIRRORS', MIRRORS)
+    if isinstance(mirrors, str): mirrors = [m.strip() for m in mirrors.split(',') if m.strip()]
+    if not mirrors: raise ArgError("no mirror to download from: mirrors (or KAIMING_NB_MIRRORS) names none")
+    return list(mirrors)
 
 def mnist_cache() -> Path:
     "Where downloads go: `$XDG_CACHE_HOME/kaiming_nb/mnist`, by default `~/.cache/kaiming_nb/mnist`."
@@ -193,32 +250,86 @@ def write_atomic(fn,      # destination; its folder is created if needed
         os.replace(tmp, fn)
     finally: Path(tmp).unlink(missing_ok=True)
 
-def fetch_verified(url,         # a file, maybe gzipped
-                   md5,         # expected md5 of its uncompressed bytes
-                   timeout=30., # seconds, for the connection and each read
-                  )->bytes:     # as downloaded (not uncompressed)
-    "The bytes at `url`, checked: their uncompressed md5 must be `md5`."
-    with urllib.request.urlopen(url, timeout=timeout) as r: b = r.read()
+def write_problem(folder, # created if it does not exist
+                 )->str|None:
+    "Why no file can be written in `folder`, or None. The test is to create one: right for root, and read-only disks."
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder): return None
+    except OSError as e: return f"{type(e).__name__}: {e.strerror or e}"
+
+def fetch_verified(url,                         # a file, maybe gzipped
+                   md5,                         # expected md5 of its uncompressed bytes
+                   timeout=30.,                 # seconds, for the connection and each read
+                   deadline=DOWNLOAD_DEADLINE,  # seconds for the whole file
+                  )->bytes:                     # as downloaded (not uncompressed)
+    "The bytes at `url`, whose uncompressed md5 must be `md5`; a `TimeoutError` if they take over `deadline` seconds."
+    give_up_at = time.monotonic() + deadline
+    chunks = []
+    with urllib.request.urlopen(url, timeout=min(timeout, deadline)) as r:
+        while chunk := r.read1(1 << 16):
+            chunks.append(chunk)
+            if time.monotonic() > give_up_at:
+                received = sum(map(len, chunks))
+                raise TimeoutError(f"{url}: gave up after {deadline:g} s (the deadline), {received:,} bytes in")
+    b = b''.join(chunks)
     if (got := hashlib.md5(gunzip(b, url)).hexdigest()) != md5: raise DataError(f"{url}: checksum mismatch (md5 {got}, expected {md5})")
     return b
 
-def download_mnist(dest=None,        # the folder; None: `mnist_cache()`
-                   mirrors=MIRRORS,  # base URLs, tried in order for each file
-                   files=MNIST_MD5,  # name: md5 of the uncompressed file
-                   timeout=30.,      # seconds, per request
-                  )->Path:           # `dest`
-    "Download `files` (name: uncompressed md5) as `name.gz` into `dest` (default `mnist_cache()`), trying `mirrors` in order."
+def has_verified(folder, # where to look
+                 name,   # file name, without `.gz`
+                 md5,    # expected md5 of the uncompressed bytes
+                )->bool:
+    "Whether `folder` holds a readable copy of `name` (raw or gzipped) with md5 `md5`."
+    try: read_named(folder, name, md5, required=True)
+    except (OSError, DataError): return False
+    return True
+
+def download_mnist(dest=None,                  # the folder; None: `mnist_cache()`
+                   mirrors=None,               # base URLs, tried in order for each file; None: `mirrors_to_try()`
+                   files=MNIST_MD5,            # name: md5 of the uncompressed file
+                   timeout=30.,                # seconds, for the connection and each read
+                   deadline=DOWNLOAD_DEADLINE, # seconds for each file, from each mirror
+                  )->Path:                     # `dest`
+    "Download `files` (name: uncompressed md5) as `name.gz` into `dest` (`mnist_cache()`), trying mirrors in order."
     dest = Path(dest or mnist_cache())
-    for name, md5 in files.items():
-        fn = dest/f'{name}.gz'
-        try: read_checked(fn, md5, required=True); continue       # already here and good
-        except (FileNotFoundError, DataError): pass
-        errs = []
+    mirrors = mirrors_to_try(mirrors)
+    wanted = {name: md5 for name, md5 in files.items() if not has_verified(dest, name, md5)}
+    why = write_problem(dest) if wanted else None
+    if why: raise DataError(f"{dest}: cannot write there ({why}); nothing downloaded")
+    failed = []
+    for name, md5 in wanted.items():
+        errors = []
         for m in mirrors:
-            try: write_atomic(fn, fetch_verified(f"{m.rstrip('/')}/{name}.gz", md5, timeout)); break
-            except Exception as e: errs.append(f"{m}: {e}")
-        else: raise DataError(f"could not download {name}.gz: " + '; '.join(errs))
+            try:
+                write_atomic(dest/f'{name}.gz', fetch_verified(f"{m.rstrip('/')}/{name}.gz", md5, timeout, deadline))
+                break
+            except Exception as e: errors.append(f"{m}: {e}")
+        else: failed.append(f"could not download {name}.gz: " + '; '.join(errors))
+    if failed:
+        rest = '' if len(failed) == len(wanted) else " (the other files are downloaded)"
+        raise DataError('; '.join(failed) + rest)
     return dest
+
+
+# %% ../nbs/00_data.ipynb #n0017
+@contextmanager
+def denied(folder, # opening it, or a file in it, raises `PermissionError` inside the block
+          ):
+    "For tests, a folder without permissions, even for root: opening it or a file in it raises `PermissionError`."
+    folder = Path(folder).absolute()
+    path_open = Path.open
+    os_open = os.open
+    def check(fn):
+        if isinstance(fn, (str, os.PathLike)) and folder in (Path(fn).absolute(), Path(fn).absolute().parent):
+            raise PermissionError(13, 'Permission denied', str(fn))
+    def guarded_path_open(self, *args, **kwargs):
+        check(self)
+        return path_open(self, *args, **kwargs)
+    def guarded_os_open(fn, *args, **kwargs):
+        check(fn)
+        return os_open(fn, *args, **kwargs)
+    with mock.patch.object(Path, 'open', guarded_path_open), mock.patch('os.open', guarded_os_open): yield
 
 # %% ../nbs/00_data.ipynb #c0037
 HOW_TO_GET_FULL = (  # the hint that ends the message when get_data falls back to the subset
@@ -235,15 +346,23 @@ def _describe_subset(ts, test):
     sizes = ' / '.join(f'{len(x):,} {s}' for x, s in zip(ts[::2], ('test',) if test else SPLITS))
     return f"the embedded subset ({sizes} images of real MNIST)"
 
-def load_mnist(path=None,     # as in `get_data`
-               test=False,    # the test split instead of train and valid
-               download=True, # download into the cache when it is empty or bad
-               subset=False,  # the embedded subset, whatever the other sources hold
-               full=False,    # full MNIST or a `DataError`, never the subset
-              )->tuple:       # the tensors, where they came from
+def cache_holds(cache, # a folder
+               )->str:
+    "What `cache` holds of MNIST's four files, for the notice."
+    held = [name for name in MNIST_MD5 if candidates(cache, name)]
+    return f"the cache {cache} holds only {', '.join(held)}" if held else f"nothing in the cache {cache}"
+
+def load_mnist(path=None,                  # as in `get_data`
+               test=False,                 # the test split instead of train and valid
+               download=True,              # download into the cache when it is empty or bad
+               subset=False,               # the embedded subset, whatever the other sources hold
+               full=False,                 # full MNIST or a `DataError`, never the subset
+               mirrors=None,               # as in `download_mnist`
+               deadline=DOWNLOAD_DEADLINE, # as in `download_mnist`
+              )->tuple:                    # the tensors, where they came from
     "MNIST tensors, and a line saying where they came from (see `get_data`)."
     if subset and (full or path is not None):
-        raise ValueError("get_data: subset=True takes neither a path nor full=True: the subset is the one in the package")
+        raise ArgError("get_data: subset=True takes neither a path nor full=True: the subset is the one in the package")
     if subset:
         ts = load_embedded(test)
         return ts, f"{_describe_subset(ts, test)}, as asked (subset=True)"
@@ -252,32 +371,43 @@ def load_mnist(path=None,     # as in `get_data`
     if path is not None:
         p = Path(path).expanduser()
         if p.is_file(): return load_pkl(p, test), f"{how}{p}"
-        if not p.is_dir(): raise FileNotFoundError(f"{how}{p}: no such folder or file (expected a folder with MNIST's IDX files, or mnist.pkl.gz)")
+        if not p.is_dir():
+            expected = "expected a folder with MNIST's IDX files, or mnist.pkl.gz"
+            raise ArgError(f"{how}{p}: no such folder or file ({expected})")
         ts, ok = load_folder(p, test)
         return ts, f"{how}{p} ({'md5 verified' if ok else 'md5 differs from MNIST: loaded as given'})"
-    cache, why = mnist_cache(), []
+    cache = mnist_cache()
+    why = []
     try: return load_folder(cache, test, verify=True)[0], f"the cache {cache} (md5 verified)"
-    except FileNotFoundError: why.append(f"nothing in the cache {cache}")
+    except FileNotFoundError: why.append(cache_holds(cache))
     except DataError as e: why.append(f"the cache is not used: {e}")
+    except OSError as e: why.append(f"the cache {cache} is not readable ({type(e).__name__}: {e.strerror or e})")
     if download:
-        try: return load_folder(download_mnist(cache), test, verify=True)[0], f"a download into {cache} (md5 verified)"
+        try:
+            download_mnist(cache, mirrors, deadline=deadline)
+            return load_folder(cache, test, verify=True)[0], f"a download into {cache} (md5 verified)"
         except DataError as e: why.append(str(e))
+        try: return load_folder(cache, test, verify=True)[0], f"the cache {cache} (md5 verified), though {why[-1]}"
+        except (OSError, DataError): pass  # the files this split needs are not all there, and `why` says why
     else: why.append("downloads off")
-    if full: raise DataError(f"full MNIST was asked for (full=True) and not found: {'; '.join(why)}; {HOW_TO_GET_FULL}")
+    if full: raise DataError(f"full MNIST was asked for and not found: {'; '.join(why)}; {HOW_TO_GET_FULL}")
     ts = load_embedded(test)
     return ts, f"{_describe_subset(ts, test)}: {'; '.join(why)}; {HOW_TO_GET_FULL}"
 
-def get_data(path=None,     # IDX folder or mnist.pkl.gz; None: $KAIMING_NB_DATA, then the cache, then a download, then the embedded subset
-             test=False,    # return the test split instead
-             download=True, # allow the download into the cache
-             verbose=True,  # print where the data came from
-             subset=False,  # the embedded subset, whatever `KAIMING_NB_DATA` or the cache hold
-             full=False,    # require full MNIST: a `DataError` saying how to get it, instead of the subset
-            )->tuple:       # x_train, y_train, x_valid, y_valid (or x_test, y_test)
+def get_data(path=None,                  # IDX folder or mnist.pkl.gz; None: $KAIMING_NB_DATA, cache, download, subset
+             test=False,                 # return the test split instead
+             download=True,              # allow the download into the cache
+             verbose=True,               # print where the data came from
+             subset=False,               # the embedded subset, whatever `KAIMING_NB_DATA` or the cache hold
+             full=False,                 # require full MNIST: a `DataError` saying how to get it, instead of the subset
+             mirrors=None,               # base URLs; None: $KAIMING_NB_MIRRORS (separated by commas), else `MIRRORS`
+             deadline=DOWNLOAD_DEADLINE, # seconds each file may take to download, before the next mirror is tried
+            )->tuple:                    # x_train, y_train, x_valid, y_valid (or x_test, y_test)
     "MNIST as mnist.pkl split it: `x_train, y_train, x_valid, y_valid` (float32 `(n, 784)` = byte/256, int64 labels), or `x_test, y_test` if `test`."
-    ts, src = load_mnist(path, test, download, subset, full)
+    ts, src = load_mnist(path, test, download, subset, full, mirrors, deadline)
     if verbose: print(f"kaiming_nb: MNIST from {tilde(src)}")
     return ts
+
 
 # %% ../nbs/00_data.ipynb #c0041
 def normalize(x, # a tensor
@@ -371,15 +501,42 @@ def show_images(x,              # images: `(n, 784)`, `(n, h, w)` or `(n, 1, h, 
     return axs
 
 # %% ../nbs/00_data.ipynb #c0055
+@contextmanager
+def command_line(prog, # the command's name, which starts its messages
+                ):
+    "Run a command's body: a bad argument exits with status 2, a failure with status 1, each with one line on stderr."
+    try: yield
+    except ArgError as e:
+        print(f"{prog}: error: {tilde(e)}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except (DataError, OSError, FloatingPointError) as e:
+        print(f"{prog}: {tilde(e)}", file=sys.stderr)
+        raise SystemExit(1) from None
+
 @call_parse
 def kaiming_nb_data(path:str=None,        # a folder with MNIST's four IDX files, or mnist.pkl.gz
-                    download:bool=False,   # download full MNIST into the cache if it is not found
+                    download:bool=False,   # require full MNIST, downloaded into the cache if needed (or exit status 1)
                     subset:bool=False):    # the embedded subset, whatever KAIMING_NB_DATA or the cache hold
     "Print where MNIST came from, its shapes, dtypes and statistics, raw and normalized with the training statistics."
-    x_train, y_train, x_valid, y_valid = get_data(path, download=download, subset=subset)
+    with command_line('kaiming_nb_data'):
+        if subset and download:
+            raise ArgError("--subset and --download contradict each other: the subset is the one in the package")
+        x_train, y_train, x_valid, y_valid = get_data(path, download=download, subset=subset, full=download)
     m, s = stats(x_train)
     print(f"training statistics: mean {m:.4f}, std {s:.4f}")
     for name, x, y in (('train', x_train, y_train), ('valid', x_valid, y_valid)):
         xn = normalize(x, m, s)
         print(f"{name}: x {tuple(x.shape)} {x.dtype} in [{x.min():.4f}, {x.max():.4f}], mean {x.mean():.4f} std {x.std():.4f}; "
               f"normalized mean {xn.mean():.4f} std {xn.std():.4f}; y {tuple(y.shape)} {y.dtype}, per class {y.bincount(minlength=10).tolist()}")
+
+
+# %% ../nbs/00_data.ipynb #n0023
+def exit_status(cli,      # a function made a command by `call_parse`
+                **kwargs, # its arguments
+               )->tuple:  # exit status, stderr
+    "For tests, run command `cli` with `kwargs` in this process: its exit status and what it wrote on stderr."
+    err = io.StringIO()
+    with redirect_stderr(err):
+        try: cli.__wrapped__(**kwargs)
+        except SystemExit as e: return e.code, err.getvalue()
+    return 0, err.getvalue()

@@ -122,7 +122,8 @@ def layer_stats(model,          # an `nn.Module`; its hooks are removed afterwar
 
     Keys: 'name' (module path), 'layer' (class name); 'mean', 'std', 'zeros' (fraction of exact zeros) of the layer's output;
     'grad_std', the std of the gradient of `loss_func(model(xb), yb)` with respect to that output (None without a loss).
-    Parameters' `.grad` are left untouched; the hooks are always removed."""
+    The model is left as it was: parameters' `.grad`, buffers (BatchNorm's running statistics), train or eval mode;
+    the hooks are always removed."""
     if (yb is None) != (loss_func is None): raise ValueError("layer_stats: pass both yb and loss_func (for gradients), or neither")
     dev = model_device(model)
     xb, yb = [t.to(dev) if isinstance(t, torch.Tensor) else t for t in (xb, yb)]
@@ -135,6 +136,7 @@ def layer_stats(model,          # an `nn.Module`; its hooks are removed afterwar
             d.update(mean=t.mean().item(), std=t.std().item() if t.numel() > 1 else float('nan'), zeros=(t == 0).float().mean().item())
             if grads and isinstance(o, torch.Tensor) and o.requires_grad: outs.append((d, o)); return o.clone()
         return f
+    saved_buffers = {name: b.clone() for name, b in model.named_buffers()}
     hooks = [m.register_forward_hook(hook(n)) for n, m in _leaves(model)]
     try:
         with torch.set_grad_enabled(grads):
@@ -148,6 +150,8 @@ def layer_stats(model,          # an `nn.Module`; its hooks are removed afterwar
         return res
     finally:
         for h in hooks: h.remove()
+        with torch.no_grad():
+            for name, b in model.named_buffers(): b.copy_(saved_buffers[name])
 
 def model_device(model, # an `nn.Module`
                 )->torch.device:

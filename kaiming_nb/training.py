@@ -4,23 +4,26 @@
 
 # %% ../nbs/04_training.ipynb #c0003
 from __future__ import annotations
-import copy, io, math, sys
+import io, math, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch, matplotlib.pyplot as plt
+from matplotlib.backend_bases import FigureCanvasBase
 from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 from fastcore.script import call_parse
 from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK
 from .data import get_data, normalize, stats, write_atomic, torch_settings
+from .data import ArgError, command_line, write_problem
 from .loss import cross_entropy, accuracy
 from .init import init_weights_, layer_stats, plot_layer_stats, model_device
 
 # %% auto #0
 __all__ = ['BATCHABLE', 'INITS', 'RECIPES', 'DummyModule', 'Optimizer', 'Dataset', 'Sampler', 'collate', 'DataLoader', 'evaluate',
-           'History', 'set_lr', 'fit', 'save_checkpoint', 'load_checkpoint', 'conv', 'get_model', 'one_cycle',
-           'format_layer_stats', 'train', 'kaiming_nb_train']
+           'History', 'set_lr', 'get_lrs', 'nonfinite', 'check_step', 'fit', 'save_checkpoint', 'describe_state',
+           'check_tensors', 'check_opt_state', 'load_checkpoint', 'conv', 'get_model', 'one_cycle',
+           'format_layer_stats', 'check_train_args', 'train', 'plot_file', 'kaiming_nb_train']
 
 # %% ../nbs/04_training.ipynb #c0016
 class DummyModule():
@@ -184,6 +187,27 @@ def set_lr(opt, # our `Optimizer` or a `torch.optim` one
         for g in opt.param_groups: g['lr'] = lr
     else: opt.lr = lr
 
+def get_lrs(opt, # our `Optimizer` or a `torch.optim` one
+           )->list:
+    "The learning rates of `opt`: one for our `Optimizer`, one per parameter group for a `torch.optim` one."
+    return [g['lr'] for g in opt.param_groups] if hasattr(opt, 'param_groups') else [opt.lr]
+
+def nonfinite(named, # pairs (name, tensor or None)
+             )->str|None:
+    "The name of the first tensor in `named` that holds a NaN or an infinity, or None (`meta` tensors hold no values)."
+    return next((name for name, t in named if t is not None and not t.is_meta and not torch.isfinite(t).all()), None)
+
+def check_step(model, # an `nn.Module`
+               opt,   # its optimizer, about to step
+               where, # 'epoch e, batch i', for the message
+              ):
+    "Before `opt.step()`: a `FloatingPointError` if a learning rate or a gradient of `model` is not finite, naming it."
+    stopped = f"at {where}; stopped before updating the weights"
+    bad_lrs = [lr for lr in get_lrs(opt) if not math.isfinite(lr)]
+    if bad_lrs: raise FloatingPointError(f"fit: the learning rate is {bad_lrs[0]} {stopped}")
+    name = nonfinite((n, p.grad) for n, p in model.named_parameters())
+    if name is not None: raise FloatingPointError(f"fit: the gradient of {name} is not finite {stopped}")
+
 def fit(epochs,          # passes over `train_dl`
         model,           # an `nn.Module`; batches are moved to its `model_device`
         loss_func,       # `loss_func(preds, yb)`: the batch's mean loss
@@ -195,7 +219,7 @@ def fit(epochs,          # passes over `train_dl`
         verbose=True,    # print each epoch's metrics
         metric=accuracy, # `metric(preds, yb)`, reported as 'accuracy'
        )->History:
-    "Train `model` for `epochs` on `train_dl`, evaluating on `valid_dl` after each epoch; stop at a loss that is not finite."
+    "Train `model` for `epochs` on `train_dl`, evaluating on `valid_dl` after each epoch; stop at a number not finite."
     hist, show = History(), progress and (IN_NOTEBOOK or sys.stdout.isatty())
     mb, total, dev = master_bar(range(epochs)) if show else range(epochs), epochs * len(train_dl), model_device(model)
     for epoch in mb:
@@ -206,7 +230,13 @@ def fit(epochs,          # passes over `train_dl`
             loss = loss_func(model(xb), yb)
             if not math.isfinite(l := loss.item()):
                 raise FloatingPointError(f"fit: the loss is {l} at epoch {epoch}, batch {i}; stopped before updating the weights (is the learning rate too high? are the inputs finite?)")
-            loss.backward(); opt.step(); opt.zero_grad()
+            loss.backward()
+            check_step(model, opt, f"epoch {epoch}, batch {i}")
+            opt.step()
+            if (name := nonfinite(model.named_parameters())) is not None:
+                raise FloatingPointError(f"fit: {name} is not finite after the update at epoch {epoch}, batch {i}: "
+                                         "the weights are spoiled (is a hyperparameter of the optimizer not finite?)")
+            opt.zero_grad()
             hist.losses.append(l); tot, count = tot + l * len(xb), count + len(xb)
         if not count: raise ValueError("fit: train_dl gave no batches")
         vl, acc = evaluate(model, loss_func, valid_dl, metric)
@@ -224,16 +254,70 @@ def save_checkpoint(fn,       # the file; written atomically
     write_atomic(fn, buf.getvalue())
     return Path(fn)
 
+def describe_state(sd, # what `torch.load` returned
+                  )->str:
+    "What a file that is not `save_checkpoint`'s holds, for the message."
+    if isinstance(sd, dict) and {'state', 'param_groups'} <= set(sd): return "a torch.optim optimizer's state_dict"
+    if isinstance(sd, dict) and sd and all(isinstance(v, torch.Tensor) for v in sd.values()):
+        return "a plain state_dict (load it with model.load_state_dict(torch.load(fn)))"
+    return f"a {type(sd).__name__}" + (f" with keys {list(sd)[:5]}" if isinstance(sd, dict) else '')
+
+def check_tensors(saved,   # name: tensor, from the checkpoint
+                  current, # name: tensor, of the object to load into
+                  what,    # begins the message
+                 ):
+    "A `ValueError` unless `saved` has the names of `current`, each a tensor of the same shape."
+    missing = [k for k in current if k not in saved]
+    unexpected = [k for k in saved if k not in current]
+    if missing or unexpected: raise ValueError(f"{what} does not fit: missing {missing}, unexpected {unexpected}")
+    for k, t in current.items():
+        shape = tuple(saved[k].shape) if isinstance(saved[k], torch.Tensor) else type(saved[k]).__name__
+        if shape != tuple(t.shape):
+            raise ValueError(f"{what} does not fit: {k} is {shape} in the checkpoint, {tuple(t.shape)} here")
+
+def check_opt_state(sd,  # an optimizer's `state_dict()`, from the checkpoint
+                    opt, # the optimizer to load it into
+                    fn,  # the checkpoint, for the message
+                   ):
+    "A `ValueError` unless `sd` is a state of `opt`'s kind, for as many parameters, its buffers of their shapes."
+    kind = "torch.optim's" if 'param_groups' in sd else "kaiming_nb's Optimizer's"
+    if set(sd) != set(opt.state_dict()):
+        raise ValueError(f"{fn}: the optimizer state is {kind}, but opt is of type {type(opt).__name__}")
+    if 'bufs' in sd:
+        params = opt.params
+        buffers = [[] if b is None else [b] for b in sd['bufs']]
+    else:
+        saved_sizes = [len(g['params']) for g in sd['param_groups']]
+        sizes = [len(g['params']) for g in opt.param_groups]
+        if saved_sizes != sizes:
+            raise ValueError(f"{fn}: the optimizer state has parameter groups of {saved_sizes} parameters, opt {sizes}")
+        params = [p for g in opt.param_groups for p in g['params']]
+        states = [sd['state'].get(i, {}) for g in sd['param_groups'] for i in g['params']]
+        buffers = [[t for t in state.values() if isinstance(t, torch.Tensor) and t.ndim] for state in states]
+    if len(buffers) != len(params):
+        raise ValueError(f"{fn}: the optimizer state is for {len(buffers)} parameters, opt has {len(params)}")
+    for i, (p, bufs) in enumerate(zip(params, buffers)):
+        for b in bufs:
+            if b.shape != p.shape:
+                shapes = f"is {tuple(b.shape)}, the parameter {tuple(p.shape)}"
+                raise ValueError(f"{fn}: the optimizer state of parameter {i} {shapes}")
+
 def load_checkpoint(fn,       # a file written by `save_checkpoint`
                     model,    # of the same architecture, loaded in place
                     opt=None, # of the same kind, for the same parameters, loaded in place if given
                    )->nn.Module: # `model`
-    "Load the state saved by `save_checkpoint` in `fn` into `model` (and `opt`)."
-    try: sd = torch.load(fn, weights_only=True)
+    "Load the state saved by `save_checkpoint` in `fn` into `model` (and `opt`): all of it, once checked, or nothing."
+    try: ck = torch.load(fn, weights_only=True)
     except Exception as e: raise ValueError(f"{fn}: not a readable checkpoint ({type(e).__name__}: {e})") from None
-    model.load_state_dict(sd['model'])
-    if opt is not None: opt.load_state_dict(sd['opt'])
+    if not (isinstance(ck, dict) and set(ck) == {'model', 'opt'}):
+        raise ValueError(f"{fn}: not a checkpoint of save_checkpoint but {describe_state(ck)}")
+    check_tensors(ck['model'], model.state_dict(), f"{fn}: the model's state")
+    if opt is not None and ck['opt'] is None: raise ValueError(f"{fn}: saved without an optimizer: load it without opt")
+    if opt is not None: check_opt_state(ck['opt'], opt, fn)
+    model.load_state_dict(ck['model'])
+    if opt is not None: opt.load_state_dict(ck['opt'])
     return model
+
 
 # %% ../nbs/04_training.ipynb #c0070
 def conv(ni,       # input channels
@@ -273,6 +357,25 @@ def format_layer_stats(ls, # what `layer_stats` returned
     rows += [f"{r['name'] + ' ' + r['layer']:28.28s} {r['mean']:8.3f} {r['std']:8.3f} {r['zeros']:6.2f} " + ('' if r['grad_std'] is None else f"{r['grad_std']:9.2e}") for r in ls]
     return '\n'.join(rows)
 
+def check_train_args(arch,   # as in `train`
+                     init,   # as in `train`
+                     epochs, # as in `train`
+                     lr,     # as in `train`
+                     bs,     # as in `train`
+                     seed,   # as in `train`
+                    ):
+    "Check `train`'s arguments before any work: an `ArgError` for the first that is wrong."
+    whole = lambda v: isinstance(v, int) and not isinstance(v, bool)
+    if arch not in RECIPES: raise ArgError(f"unknown arch {arch!r}; use one of {', '.join(RECIPES)}")
+    if init not in INITS: raise ArgError(f"unknown init {init!r}; use one of {', '.join(INITS)}")
+    if epochs is not None and not (whole(epochs) and epochs >= 1):
+        raise ArgError(f"epochs must be a whole number, 1 or more; got {epochs!r}")
+    if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ArgError(f"lr must be a finite number above 0; got {lr!r}")
+    if not (whole(bs) and bs >= 1): raise ArgError(f"bs must be a whole number, 1 or more; got {bs!r}")
+    if not (whole(seed) and -2**63 <= seed < 2**64):
+        raise ArgError(f"seed must be a whole number from -2**63 to 2**64-1; got {seed!r}")
+
 def train(arch='mlp',      # 'mlp' or 'cnn'
           data=None,       # `get_data`'s `path`: None: $KAIMING_NB_DATA, the cache, or the embedded subset
           init='kaiming',  # kaiming, xavier or default (PyTorch's)
@@ -287,14 +390,15 @@ def train(arch='mlp',      # 'mlp' or 'cnn'
           full=False,      # require full MNIST (an error, not the subset, if it cannot be found)
          )->tuple:         # model, `History`, `layer_stats` at init
     "Fit `get_model(arch)`, initialized by `init`, on MNIST from `get_data(data)`, normalized, with momentum SGD (0.9, weight decay 1e-4) and `one_cycle(lr)`."
-    if init not in INITS: raise ValueError(f"unknown init {init!r}; use one of {', '.join(INITS)}")
-    epochs, lr = epochs or RECIPES[arch]['epochs'], lr or RECIPES[arch]['lr']
+    check_train_args(arch, init, epochs, lr, bs, seed)
+    epochs = RECIPES[arch]['epochs'] if epochs is None else epochs
+    lr = RECIPES[arch]['lr'] if lr is None else lr
     x_train, y_train, x_valid, y_valid = get_data(data, download=download, verbose=verbose, subset=subset, full=full)
     m, s = stats(x_train)
     x_train, x_valid = normalize(x_train, m, s), normalize(x_valid, m, s)
     with torch_settings(seed=seed):
         model = init_weights_(get_model(arch), INITS[init])
-        ls = layer_stats(copy.deepcopy(model), x_train[:512], y_train[:512], cross_entropy)
+        ls = layer_stats(model, x_train[:512], y_train[:512], cross_entropy)
         if verbose: print(f"{arch}, {init} init: layer statistics on 512 training images\n{format_layer_stats(ls)}")
         train_dl = DataLoader(Dataset(x_train, y_train), bs, shuffle=True, seed=seed)
         valid_dl = DataLoader(Dataset(x_valid, y_valid), 1024)
@@ -302,6 +406,18 @@ def train(arch='mlp',      # 'mlp' or 'cnn'
         hist = fit(epochs, model, cross_entropy, opt, train_dl, valid_dl, sched=one_cycle(lr), progress=progress, verbose=verbose)
     if verbose: print(f"final validation accuracy: {hist.epochs[-1]['accuracy']:.4f}")
     return model, hist, ls
+
+def plot_file(plot, # where `kaiming_nb_train` is asked to save its plots
+             )->Path:
+    "`plot`, `.png` added if it has no suffix; an `ArgError` if matplotlib cannot write its type, or its folder."
+    fn = Path(plot)
+    if not fn.suffix: fn = fn.with_suffix('.png')
+    types = FigureCanvasBase.get_supported_filetypes()
+    if fn.suffix[1:].lower() not in types:
+        raise ArgError(f"plot: {plot}: matplotlib cannot write {fn.suffix} files; use one of {', '.join(types)}")
+    if not fn.parent.is_dir(): raise ArgError(f"plot: {fn.parent}: no such folder")
+    if why := write_problem(fn.parent): raise ArgError(f"plot: cannot write in {fn.parent} ({why})")
+    return fn
 
 @call_parse
 def kaiming_nb_train(arch:str='mlp',      # mlp or cnn
@@ -311,14 +427,20 @@ def kaiming_nb_train(arch:str='mlp',      # mlp or cnn
                      lr:float=None,       # peak learning rate of the one-cycle schedule; default: 0.05 for the MLP, 0.2 for the CNN
                      bs:int=64,           # batch size
                      seed:int=42,         # seed for the initial weights and the batch order
-                     plot:str=None,       # save the loss curve and the layer statistics at init to this PNG file
+                     plot:str=None,       # save the loss curve and layer statistics at init here (.png if no suffix)
                      download:bool=False, # download full MNIST into the cache if it is not found
-                     progress:bool=True,  # show a progress bar (only on a terminal)
+                     progress:bool=True,  # show a progress bar on a terminal; --no-progress hides it
                      subset:bool=False,   # train on the embedded subset, whatever KAIMING_NB_DATA or the cache hold
                      full:bool=False):    # require full MNIST: fail, instead of using the subset, if it cannot be found
     "Train the lesson's MLP or CNN on MNIST and print where the data came from, the layer statistics at init, the metrics of each epoch and the final validation accuracy."
-    model, hist, ls = train(arch, data, init, epochs, lr, bs, seed, download, progress, subset=subset, full=full)
-    if plot:
+    with command_line('kaiming_nb_train'):
+        plot_fn = None if plot is None else plot_file(plot)
+        model, hist, ls = train(arch, data, init, epochs, lr, bs, seed, download, progress, subset=subset, full=full)
+        if plot_fn is None: return
         fig, axs = plt.subplots(1, 5, figsize=(19, 3.8))
-        hist.plot(axs[0]).set_title(f'{arch}, {init} init: loss'); plot_layer_stats(ls, axs=axs[1:])
-        fig.tight_layout(); fig.savefig(plot, dpi=100); print(f"plots saved to {plot}")
+        hist.plot(axs[0]).set_title(f'{arch}, {init} init: loss')
+        plot_layer_stats(ls, axs=axs[1:])
+        fig.tight_layout()
+        fig.savefig(plot_fn, dpi=100)
+        print(f"plots saved to {plot_fn}")
+
