@@ -1,4 +1,5 @@
-"Outcomes asserted in nbs/index.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed replaced by `seed`."
+"""Outcomes asserted in nbs/index.ipynb: each `run(seed)` recomputes a cell's numbers,
+with the cell's seed replaced by `seed`."""
 import torch, torch.nn as nn
 from spread import Check
 from kaiming_nb.data import get_data, normalize, stats, torch_settings
@@ -30,7 +31,7 @@ def run_init_std(seed):
     return dict(std_kaiming=last['kaiming_normal'], std_xavier=last['xavier_normal'], std_default=last['default'])
 
 def run_backprop(seed):
-    "c0012: the hand-written gradient of w1 against autograd's, as the worst ratio of difference to `test_near`'s tolerance."
+    "c0012: the hand-written gradient of w1 against autograd's: the worst ratio of difference to test_near's tolerance."
     (x_train, y_train, x_valid, y_valid), (m, s) = data()
     xs, ys = normalize(x_valid[:256], m, s), y_valid[:256].float()
     with torch_settings(seed=seed):
@@ -51,9 +52,9 @@ def run_depth(seed):
 
 CHECKS = [
     Check('index.init_std', f'{NB}#c0010', run_init_std, dict(
-        std_kaiming=(0.2, None), std_xavier=(None, 1e-6), std_default=(None, 0.1))),
+        std_kaiming=(0.1, None), std_xavier=(None, 1e-6), std_default=(None, 0.1))),
     Check('index.backprop', f'{NB}#c0012', run_backprop, dict(near_ratio=(None, 1)),
           note="test_near(w1.g, autograd's): |a - b| <= 1e-5 + 1e-3 |b| everywhere, i.e. the ratio is at most 1"),
     Check('index.depth', f'{NB}#c0020', run_depth, dict(
-        acc_default_30=(None, 0.2), acc_kaiming_30=(0.85, None), acc_lsuv_30=(0.85, None))),
+        acc_default_30=(None, 0.2), acc_kaiming_30=(0.75, None), acc_lsuv_30=(0.75, None))),
 ]

@@ -1,4 +1,5 @@
-"Outcomes asserted in nbs/04_training.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed replaced by `seed`."
+"""Outcomes asserted in nbs/04_training.ipynb: each `run(seed)` recomputes a cell's numbers,
+with the cell's seed replaced by `seed`."""
 import math
 import torch, torch.nn as nn
 from spread import Check
@@ -155,7 +156,7 @@ def run_train_cnn(seed):
     return dict(accuracy=acc, over_mlp=acc - mlp_acc)
 
 CHECKS = [
-    Check('training.init_loss', f'{NB}#c0009', run_init_loss, dict(loss=(math.log(10) - 0.15, math.log(10) + 0.15))),
+    Check('training.init_loss', f'{NB}#c0009', run_init_loss, dict(loss=(math.log(10) - 0.25, math.log(10) + 0.25))),
     Check('training.bare_loop', f'{NB}#c0014', run_bare, dict(valid_acc=(0.88, None))),
     Check('training.mlp_module', f'{NB}#c0022', run_fit_basic(lambda: MLP(784, NH, 10)), dict(valid_acc=(0.88, None))),
     Check('training.module_list', f'{NB}#c0024',
@@ -164,9 +165,11 @@ CHECKS = [
     Check('training.sequential', f'{NB}#c0025', run_fit_basic(new_mlp), dict(valid_acc=(0.88, None))),
     Check('training.optimizer', f'{NB}#c0030', run_optimizer, dict(valid_acc=(0.88, None))),
     Check('training.fit', f'{NB}#c0050,c0054', run_fit, dict(
-        accuracy=(0.92, None), train_loss_drop=(0, None), valid_loss_diff=(None, 1e-5), accuracy_diff=(None, 1e-6))),
-    Check('training.torch_pieces', f'{NB}#c0056', run_torch_pieces, dict(accuracy=(0.85, None))),
-    Check('training.train_mlp', f'{NB}#c0077', run_train('mlp', subset=True), dict(accuracy=(0.94, None))),
-    Check('training.train_cnn', f'{NB}#c0079', run_train('cnn', subset=True, epochs=2), dict(accuracy=(0.96, None))),
-    Check('training.train_cnn_full', f'{NB}#c0081', run_train('cnn', full=True), dict(accuracy=(0.99, None)), slow=True),
+        accuracy=(0.91, None), train_loss_drop=(0, None), valid_loss_diff=(None, 1e-5), accuracy_diff=(None, 1e-6))),
+    Check('training.torch_pieces', f'{NB}#c0056', run_torch_pieces, dict(accuracy=(0.75, None))),
+    Check('training.train_mlp', f'{NB}#c0077', run_train('mlp', subset=True), dict(accuracy=(0.92, None))),
+    Check('training.train_cnn', f'{NB}#c0077,c0079', run_train_cnn, dict(accuracy=(0.95, None), over_mlp=(0, None)),
+          note='over_mlp: the CNN after 2 epochs minus the MLP after 3 (c0077), same seed'),
+    Check('training.train_cnn_full', f'{NB}#c0081', run_train('cnn', full=True), dict(accuracy=(0.988, None)),
+          slow=True),
 ]
