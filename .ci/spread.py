@@ -12,7 +12,7 @@ max over all runs, and the margin (the distance from the observed range to the n
     python .ci/spread.py --slow                            # the checks of #|slow cells too (full MNIST: see get_data)
     python .ci/spread.py --save runs.json                  # keep the raw values; --load runs.json prints their table again
 """
-import argparse, importlib.util, json, math, os, subprocess, sys, time
+import argparse, functools, importlib.util, json, math, os, subprocess, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,20 @@ class Check:
     bounds: dict         # quantity -> (low, high); None for an open side; both inclusive
     slow: bool = False   # needs full MNIST
     note: str = ''       # what the bounds stand for, if not obvious
+
+@functools.lru_cache
+def mnist(full=False):
+    "x_train, y_train, x_valid, y_valid normalized with the training statistics, as the notebooks have them: the subset, or full MNIST."
+    from kaiming_nb.data import get_data, normalize, stats
+    x, y, xv, yv = get_data(full=full, subset=not full, verbose=False)
+    m, s = stats(x)
+    return normalize(x, m, s), y, normalize(xv, m, s), yv
+
+def tolerance_used(a, b, rtol=1e-3, atol=1e-5):
+    "The largest |a - b| / (atol + rtol |b|): the share of `test_near(a, b, rtol, atol)`'s tolerance used (fails > 1)."
+    import torch
+    a, b = torch.as_tensor(a).double(), torch.as_tensor(b).double()
+    return ((a - b).abs() / (atol + rtol * b.abs())).max().item()
 
 def load_checks(only=None):
     "The `Check`s of .ci/outcomes/*.py, in file order; with `only` (names or chapter prefixes), just those chapters' files."

@@ -1,24 +1,15 @@
 """Outcomes asserted in nbs/02_backprop.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed
 replaced by `seed`."""
 import numpy as np, torch
-from spread import Check
-from kaiming_nb.data import get_data, normalize, stats, torch_settings
+from spread import Check, mnist, tolerance_used
+from kaiming_nb.data import torch_settings
 from kaiming_nb.backprop import init_params, lin, relu, mse, forward_and_backward, num_grad
 
 NB = '02_backprop.ipynb'
-_data = {}
-
 def data():
     "The training images normalized with their own statistics, and their labels as floats, as the notebook has them."
-    if not _data:
-        x_train, y_train, _, _ = get_data(subset=True, verbose=False)
-        _data.update(x=normalize(x_train, *stats(x_train)), y=y_train.float())
-    return _data['x'], _data['y']
-
-def tolerance_used(a, b, rtol=1e-3, atol=1e-5):
-    "The largest |a - b| / (atol + rtol |b|): the share of `test_near(a, b, rtol, atol)`'s tolerance used (fails > 1)."
-    a, b = torch.as_tensor(a).double(), torch.as_tensor(b).double()
-    return ((a - b).abs() / (atol + rtol * b.abs())).max().item()
+    x_train, y_train, _, _ = mnist()
+    return x_train, y_train.float()
 
 def run_hidden_scale(seed):
     "c0014: the mean square of the hidden activations of the Kaiming-initialized MLP on the training images."

@@ -1,8 +1,8 @@
 "Outcomes asserted in nbs/05_deep.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed replaced by `seed`."
 import math, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
-from spread import Check
-from kaiming_nb.data import get_data, normalize, stats, torch_settings
+from spread import Check, mnist
+from kaiming_nb.data import torch_settings
 from kaiming_nb.init import init_weights_, layer_stats
 from kaiming_nb.loss import cross_entropy
 from kaiming_nb.training import Optimizer, Dataset, DataLoader, fit, one_cycle, get_model
@@ -10,19 +10,10 @@ from kaiming_nb.deep import (ActivationStats, plain_mlp, GeneralRelu, lsuv_init,
                              depth_run)
 
 NB = '05_deep.ipynb'
-_data = {}
-
-def data(full=False):
-    "The subset (or full MNIST), normalized with its training statistics, as the notebook has it."
-    if full not in _data:
-        x, y, xv, yv = get_data(full=full, subset=not full, verbose=False)
-        m, s = stats(x)
-        _data[full] = normalize(x, m, s), y, normalize(xv, m, s), yv
-    return _data[full]
 
 def watch(init, seed, depth=20, lr=0.02, epochs=1):
     "The notebook's `watch`."
-    x_train, y_train, x_valid, y_valid = data()
+    x_train, y_train, x_valid, y_valid = mnist()
     with torch_settings(threads=1, flush_denormal=True, seed=seed):
         model = init_weights_(plain_mlp(depth), init)
         train_dl = DataLoader(Dataset(x_train, y_train), 128, shuffle=True, seed=seed)
@@ -48,7 +39,7 @@ def run_watch(seed):
                 max_update_default_first10=max(r['update'] for r in pt_d[:10]), max_grad_default_first10=max(r['grad'] for r in pt_d[:10]))
 
 def run_cnn_ratios(seed):
-    x_train, y_train, _, _ = data()
+    x_train, y_train, _, _ = mnist()
     with torch_settings(seed=seed):
         cnn = get_model('cnn'); opt = torch.optim.SGD(cnn.parameters(), lr=0.1, momentum=0.9)
         with ActivationStats(cnn) as st:
@@ -75,7 +66,7 @@ def run_gain(seed):
     return r | dict(factor_wrong_gain=factor_per_layer(0.5, 0., seeds), rms_sub=rms_through(0.1, 0.1, seed, sub=0.4))
 
 def run_lsuv(seed):
-    x_train, _, x_valid, _ = data()
+    x_train, _, x_valid, _ = mnist()
     with torch_settings(seed=seed):
         model = lsuv_init(plain_mlp(20), x_train[:512])
     ls, ls_v = layer_stats(model, x_train[:512]), layer_stats(model, x_valid[:512])
@@ -93,7 +84,7 @@ def run_lsuv(seed):
                 max_dev_std_valid=max(abs(ls_v[i]['std'] - 1) for i in lin), max_dev_blocks=max(dev_b), warnings_blocks=len(ws))
 
 def run_hidden(seed):
-    x_train, _, x_valid, _ = data()
+    x_train, _, x_valid, _ = mnist()
     r = {}
     for arch, make in (('mlp', lambda: plain_mlp(20)), ('cnn', lambda: plain_cnn(20))):
         for init in ('default', 'kaiming', 'lsuv'):
@@ -103,7 +94,7 @@ def run_hidden(seed):
     return r
 
 def run_small_depth(seed):
-    d = data()
+    d = mnist()
     with torch_settings(threads=1, flush_denormal=True):
         rows = {(depth, init): depth_run('mlp', depth, init, d, 3, seed=seed) for depth in (10, 20) for init in ('default', 'kaiming', 'lsuv')}
     return dict(acc_default_10=rows[10, 'default']['acc'], acc_default_20=rows[20, 'default']['acc'],
@@ -113,7 +104,7 @@ def run_small_depth(seed):
 
 def run_full_depth(seed):
     with torch_settings(threads=1, flush_denormal=True):
-        return {f'acc_{init}_{depth}': depth_run('mlp', depth, init, data(full=True), 10, seed=seed)['acc']
+        return {f'acc_{init}_{depth}': depth_run('mlp', depth, init, mnist(full=True), 10, seed=seed)['acc']
                 for depth in (50, 100) for init in ('kaiming', 'lsuv')}
 
 CHECKS = [

@@ -3,21 +3,15 @@
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.nn import init
-from spread import Check
-from kaiming_nb.data import get_data, normalize, stats, torch_settings
+from spread import Check, mnist
+from kaiming_nb.data import stats, torch_settings
 from kaiming_nb.init import kaiming2, init_weights_, layer_stats
 
 NB = '01_init.ipynb'
-_data = {}
-
 def data():
     "`x_valid` normalized with the training statistics, its first 100 images `x` and their float labels `y`."
-    if not _data:
-        x_train, _, x_valid, y_valid = get_data(subset=True, verbose=False)
-        x_valid = normalize(x_valid, *stats(x_train))
-        _data.update(x_valid=x_valid, y_valid=y_valid, x=x_valid[:100].view(-1, 1, 28, 28),
-                     y=y_valid[:100].float())
-    return _data
+    _, _, x_valid, y_valid = mnist()
+    return dict(x_valid=x_valid, y_valid=y_valid, x=x_valid[:100].view(-1, 1, 28, 28), y=y_valid[:100].float())
 
 def run_conv(seed):
     "c0010, c0013, c0016: one default convolution, then Kaiming with a=1 and a=0, then the default again after a ReLU."

@@ -2,26 +2,17 @@
 with the cell's seed replaced by `seed`."""
 import math
 import torch, torch.nn as nn
-from spread import Check
-from kaiming_nb.data import get_data, normalize, stats, torch_settings
+from spread import Check, mnist
+from kaiming_nb.data import torch_settings
 from kaiming_nb.loss import cross_entropy, accuracy
 from kaiming_nb.training import Optimizer, Dataset, DataLoader, fit, evaluate, train
 
 NB = '04_training.ipynb'
 LR, EPOCHS, BS, NH = 0.2, 2, 64, 50   # the notebook's `lr, epochs, bs` and `nh`
-_data = []
-
-def data():
-    "The subset, normalized with its training statistics, as the notebook has it."
-    if not _data:
-        x, y, xv, yv = get_data(subset=True, verbose=False)
-        m, s = stats(x)
-        _data.extend([normalize(x, m, s), y, normalize(xv, m, s), yv])
-    return _data
 
 def valid_acc(model):
     "The notebook's `valid_acc`."
-    _, _, x_valid, y_valid = data()
+    _, _, x_valid, y_valid = mnist()
     with torch.no_grad(): return accuracy(model(x_valid), y_valid).item()
 
 class Model(nn.Module):
@@ -53,7 +44,7 @@ def new_mlp(): return nn.Sequential(nn.Linear(784, NH), nn.ReLU(), nn.Linear(NH,
 
 def fit_basic(model, epochs=EPOCHS):
     "The notebook's `fit_basic` (c0022)."
-    x_train, y_train, _, _ = data()
+    x_train, y_train, _, _ = mnist()
     n = len(x_train)
     for epoch in range(epochs):
         for i in range(0, n, BS):
@@ -66,14 +57,14 @@ def fit_basic(model, epochs=EPOCHS):
 
 def run_init_loss(seed):
     "c0008-c0009: the loss of the untrained `Model` on the first 64 training images."
-    x_train, y_train, _, _ = data()
+    x_train, y_train, _, _ = mnist()
     with torch_settings(seed=seed):
         model = Model(784, NH, 10)
     return dict(loss=cross_entropy(model(x_train[:64]), y_train[:64]).item())
 
 def run_bare(seed):
     "c0008, c0012, c0014: the bare loop, by hand layer by layer, from the `Model` of c0008."
-    x_train, y_train, _, _ = data()
+    x_train, y_train, _, _ = mnist()
     n = len(x_train)
     with torch_settings(seed=seed):
         model = Model(784, NH, 10)
@@ -102,7 +93,7 @@ def run_fit_basic(make):
 
 def run_optimizer(seed):
     "c0030: two epochs (`epochs`) with our `Optimizer`."
-    x_train, y_train, _, _ = data()
+    x_train, y_train, _, _ = mnist()
     n = len(x_train)
     with torch_settings(seed=seed):
         model = new_mlp()
@@ -118,7 +109,7 @@ def run_optimizer(seed):
 
 def run_fit(seed):
     "c0049, c0050, c0054: `fit` for 3 epochs with momentum; then `evaluate` in one batch and in batches of 1,999."
-    x_train, y_train, x_valid, y_valid = data()
+    x_train, y_train, x_valid, y_valid = mnist()
     train_ds, valid_ds = Dataset(x_train, y_train), Dataset(x_valid, y_valid)
     with torch_settings(seed=seed):
         model = new_mlp()
@@ -133,7 +124,7 @@ def run_fit(seed):
 
 def run_torch_pieces(seed):
     "c0056: `fit` with PyTorch's `DataLoader` (shuffled by torch's global generator) and `SGD`."
-    x_train, y_train, x_valid, y_valid = data()
+    x_train, y_train, x_valid, y_valid = mnist()
     train_ds, valid_ds = Dataset(x_train, y_train), Dataset(x_valid, y_valid)
     with torch_settings(seed=seed):
         model = new_mlp()
