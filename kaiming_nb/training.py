@@ -195,7 +195,10 @@ def get_lrs(opt, # our `Optimizer` or a `torch.optim` one
 def nonfinite(named, # pairs (name, tensor or None)
              )->str|None:
     "The name of the first tensor in `named` that holds a NaN or an infinity, or None (`meta` tensors hold no values)."
-    return next((name for name, t in named if t is not None and not t.is_meta and not torch.isfinite(t).all()), None)
+    named = [(name, t) for name, t in named if t is not None and not t.is_meta]
+    # fit calls this at every step: one fused pass over all the tensors answers the common case, all finite
+    if not named or torch.stack(torch._foreach_norm([t for _, t in named])).isfinite().all(): return None
+    return next((name for name, t in named if not torch.isfinite(t).all()), None)
 
 def check_step(model, # an `nn.Module`
                opt,   # its optimizer, about to step
