@@ -14,7 +14,8 @@ from kaiming_nb.data import get_data, normalize, stats, near
 from kaiming_nb.init import kaiming_normal, kaiming_uniform, xavier_normal, init_weights_, layer_stats, model_device
 from kaiming_nb.backprop import init_params, forward_and_backward, lin, relu, mse
 from kaiming_nb.loss import cross_entropy, log_softmax
-from kaiming_nb.training import Optimizer, Dataset, DataLoader, fit, evaluate, get_model
+from kaiming_nb.training import Optimizer, Dataset, DataLoader, fit, evaluate, get_model, train, load_model
+import tempfile, pathlib
 from kaiming_nb.deep import ActivationStats, lsuv_init
 
 dev, failed = torch.device(sys.argv[1] if len(sys.argv) > 1 else 'cuda'), []
@@ -86,6 +87,18 @@ n = len(DataLoader(Dataset(xt, yt), 128))
 pt = st.param_table()
 check("ActivationStats on the device", all(len(r['std']) == n for r in st.stats) and all(math.isfinite(r['update']) for r in pt),
       f"{len(st.stats)} modules x {n} batches, last layer update:data 10^{pt[-1]['update']:.2f}")
+
+# The main job on the device: the data moved there once, batches drawn there in the CPU's order; a model saved and loaded.
+order = lambda d: torch.cat([yb.cpu() for _, yb in DataLoader(Dataset(xt.to(d), yt.to(d)), 256, shuffle=True, seed=7)])
+check("DataLoader on the device: the CPU's batch order, same seed", torch.equal(order(dev), order('cpu')))
+with tempfile.TemporaryDirectory() as tmp:
+    fn = pathlib.Path(tmp)/'m.pt'
+    t = time.perf_counter()
+    model, hist, _ = train('cnn', subset=True, epochs=1, device=str(dev), save=fn, progress=False, verbose=False)
+    raw = get_data(subset=True, verbose=False)[2][:512]
+    same = (load_model(fn, device=str(dev)).predict(raw) == load_model(fn).predict(raw)).float().mean().item()
+    check("train(device) + save + load_model + predict", model_device(model).type == dev.type and same > 0.99,
+          f"accuracy {hist.epochs[-1]['accuracy']:.4f} after 1 epoch, {time.perf_counter() - t:.1f} s; predictions as on the CPU: {same:.1%}")
 
 print(f"check_cuda: {len(failed)} failed" + (f": {', '.join(failed)}" if failed else ''))
 sys.exit(1 if failed else 0)

@@ -26,8 +26,20 @@ if grep -rn "shared/data" nbs bench kaiming_nb; then echo "a machine's data fold
 # The docs site, as far as it can be checked without Quarto (the header of .ci/check_docs.py says what).
 python .ci/check_docs.py
 
-# The README's first command (its install step is done): the main job, offline.
+# The README's first command (its install step is done): the main job, offline; then its example of a model you keep.
 kaiming_nb_train --epochs 1 --no-progress
+keep=$(mktemp -d)
+kaiming_nb_train --epochs 1 --no-progress --subset --device cpu --save "$keep/m.pt" > /dev/null
+python - "$keep/m.pt" <<'PY'
+import sys
+from kaiming_nb.data import get_data
+from kaiming_nb.training import load_model
+x_train, y_train, x_valid, y_valid = get_data(subset=True, verbose=False)
+pred = load_model(sys.argv[1]).predict(x_valid[:5])
+print(f"load_model(m.pt).predict(x_valid[:5]): {pred.tolist()}, labels {y_valid[:5].tolist()}")
+assert pred.shape == (5,), pred.shape
+PY
+rm -rf "$keep"
 
 # The README's test command, then the same suite where machines differ. Each line: a name, then its environment and flags.
 nbs=$(find nbs -name '*.ipynb' -not -name '_*' -not -path '*/_*' -not -path '*/.*' | wc -l)

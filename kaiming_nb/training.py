@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_training.ipynb #c0003
 from __future__ import annotations
-import io, math, sys
+import io, math, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch, matplotlib.pyplot as plt
@@ -14,16 +14,19 @@ import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 from fastcore.script import call_parse
 from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK
+from . import __version__
 from .data import get_data, normalize, stats, write_atomic, torch_settings
 from .data import ArgError, command_line, write_problem
 from .loss import cross_entropy, accuracy
 from .init import init_weights_, layer_stats, plot_layer_stats, model_device
 
 # %% auto #0
-__all__ = ['BATCHABLE', 'INITS', 'RECIPES', 'DummyModule', 'Optimizer', 'Dataset', 'Sampler', 'collate', 'DataLoader', 'evaluate',
-           'History', 'set_lr', 'get_lrs', 'nonfinite', 'check_step', 'fit', 'save_checkpoint', 'describe_state',
-           'check_tensors', 'check_opt_state', 'load_checkpoint', 'conv', 'get_model', 'one_cycle',
-           'format_layer_stats', 'check_train_args', 'train', 'plot_file', 'kaiming_nb_train']
+__all__ = ['BATCHABLE', 'CHECKPOINT_FORMAT', 'INITS', 'RECIPES', 'DummyModule', 'Optimizer', 'Dataset', 'Sampler', 'collate',
+           'dataset_device', 'DataLoader', 'evaluate', 'History', 'set_lr', 'get_lrs', 'nonfinite', 'check_step', 'fit',
+           'save_checkpoint', 'describe_state', 'read_checkpoint', 'check_tensors', 'check_opt_state',
+           'load_checkpoint', 'conv', 'get_model', 'one_cycle', 'get_device', 'format_layer_stats', 'output_file',
+           'check_train_args', 'resumed', 'train', 'plot_file', 'kaiming_nb_train', 'as_pixels', 'Classifier',
+           'load_model']
 
 # %% ../nbs/04_training.ipynb #c0016
 class DummyModule():
@@ -82,9 +85,11 @@ class Optimizer():
     def load_state_dict(self,
                         sd, # what `state_dict` returned, for the same parameters
                        ):
-        "Restore `state_dict`'s hyperparameters and (copies of) its momentum buffers."
-        if len(sd['bufs']) != len(self.params): raise ValueError(f"state has {len(sd['bufs'])} parameters, this optimizer {len(self.params)}")
-        self.lr, self.mom, self.wd, self.bufs = sd['lr'], sd['mom'], sd['wd'], [None if b is None else b.clone() for b in sd['bufs']]
+        "Restore `state_dict`'s hyperparameters and copies of its momentum buffers, on the device of their parameters."
+        if len(sd['bufs']) != len(self.params):
+            raise ValueError(f"state has {len(sd['bufs'])} parameters, this optimizer {len(self.params)}")
+        self.lr, self.mom, self.wd = sd['lr'], sd['mom'], sd['wd']
+        self.bufs = [None if b is None else b.to(p, copy=True) for b, p in zip(sd['bufs'], self.params)]
 
 # %% ../nbs/04_training.ipynb #c0036
 class Dataset():
@@ -123,6 +128,12 @@ def collate(b, # a list of `(x, y)` items
 
 BATCHABLE = (Dataset, TensorDataset)  # datasets that `DataLoader` indexes with a whole batch of indices at once
 
+def dataset_device(ds, # a `BATCHABLE` dataset
+                  )->torch.device:
+    "The device of the inputs of `ds`, where `DataLoader` draws its batches."
+    x = ds.tensors[0] if isinstance(ds, TensorDataset) else ds.x
+    return x.device if isinstance(x, torch.Tensor) else torch.device('cpu')
+
 class DataLoader():
     "Batches `(xb, yb)` of `bs` items of `ds` in the order of `Sampler(ds, shuffle, seed)`; whole batches by tensor indexing where `ds` allows it, else through `collate_fn`."
     def __init__(self,
@@ -140,8 +151,12 @@ class DataLoader():
     def __len__(self): return len(self.ds) // self.bs if self.drop_last else math.ceil(len(self.ds) / self.bs)
 
     def __iter__(self):
-        for b in self.sampler.idxs().split(self.bs)[:len(self)]:
-            yield self.ds[b] if isinstance(self.ds, BATCHABLE) else self.collate_fn([self.ds[int(i)] for i in b])
+        idxs = self.sampler.idxs()   # drawn on the CPU: the same seed gives the same order on every device
+        if not isinstance(self.ds, BATCHABLE):
+            for b in idxs.split(self.bs)[:len(self)]: yield self.collate_fn([self.ds[int(i)] for i in b])
+            return
+        idxs = idxs.to(dataset_device(self.ds))   # one copy per epoch, then batches are drawn where the data lives
+        for b in idxs.split(self.bs)[:len(self)]: yield self.ds[b]
 
 # %% ../nbs/04_training.ipynb #c0048
 def evaluate(model,           # an `nn.Module`; batches are moved to its `model_device`
@@ -150,12 +165,16 @@ def evaluate(model,           # an `nn.Module`; batches are moved to its `model_
              metric=accuracy, # `metric(preds, yb)`: the batch's mean
             )->tuple:         # mean loss, mean metric
     "Mean loss and `metric` of `model` over all samples of `dl` (each batch's mean weighted by its size), in eval mode, without gradients."
-    model.eval(); tot_loss = tot_metric = count = 0.; dev = model_device(model)
+    model.eval()
+    tot_loss = tot_metric = count = 0.
+    dev = model_device(model)
     with torch.no_grad():
         for xb, yb in dl:
             xb, yb = xb.to(dev), yb.to(dev)
-            preds, k = model(xb), len(xb)
-            tot_loss, tot_metric, count = tot_loss + loss_func(preds, yb).item() * k, tot_metric + metric(preds, yb).item() * k, count + k
+            preds = model(xb)
+            tot_loss += loss_func(preds, yb).item() * len(xb)
+            tot_metric += metric(preds, yb).item() * len(xb)
+            count += len(xb)
     if not count: raise ValueError("evaluate: the data loader gave no batches")
     return tot_loss / count, tot_metric / count
 
@@ -218,21 +237,28 @@ def fit(epochs,          # passes over `train_dl`
         train_dl,        # training batches `(xb, yb)`: our `DataLoader` or torch's
         valid_dl,        # validation batches, for `evaluate` after each epoch
         sched=None,      # `sched(pos)`: the learning rate at `pos` in [0, 1) of training; None: `opt`'s
-        progress=True,   # progress bars (in a notebook or on a terminal)
+        progress=True,   # progress bars with the running loss and samples/s (in a notebook or on a terminal)
         verbose=True,    # print each epoch's metrics
         metric=accuracy, # `metric(preds, yb)`, reported as 'accuracy'
        )->History:
     "Train `model` for `epochs` on `train_dl`, evaluating on `valid_dl` after each epoch; stop at a number not finite."
-    hist, show = History(), progress and (IN_NOTEBOOK or sys.stdout.isatty())
-    mb, total, dev = master_bar(range(epochs)) if show else range(epochs), epochs * len(train_dl), model_device(model)
+    hist = History()
+    show = progress and (IN_NOTEBOOK or sys.stdout.isatty())
+    mb = master_bar(range(epochs)) if show else range(epochs)
+    total = epochs * len(train_dl)
+    dev = model_device(model)
     for epoch in mb:
-        model.train(); tot, count = 0., 0
-        for i, (xb, yb) in enumerate(progress_bar(train_dl, parent=mb) if show else train_dl):
+        model.train()
+        tot, count, start = 0., 0, time.perf_counter()
+        batches = progress_bar(train_dl, parent=mb) if show else train_dl
+        for i, (xb, yb) in enumerate(batches):
             xb, yb = xb.to(dev), yb.to(dev)
             if sched: set_lr(opt, sched(len(hist.losses) / total))
             loss = loss_func(model(xb), yb)
-            if not math.isfinite(l := loss.item()):
-                raise FloatingPointError(f"fit: the loss is {l} at epoch {epoch}, batch {i}; stopped before updating the weights (is the learning rate too high? are the inputs finite?)")
+            l = loss.item()
+            if not math.isfinite(l):
+                raise FloatingPointError(f"fit: the loss is {l} at epoch {epoch}, batch {i}; stopped before updating the "
+                                         "weights (is the learning rate too high? are the inputs finite?)")
             loss.backward()
             check_step(model, opt, f"epoch {epoch}, batch {i}")
             opt.step()
@@ -240,20 +266,31 @@ def fit(epochs,          # passes over `train_dl`
                 raise FloatingPointError(f"fit: {name} is not finite after the update at epoch {epoch}, batch {i}: "
                                          "the weights are spoiled (is a hyperparameter of the optimizer not finite?)")
             opt.zero_grad()
-            hist.losses.append(l); tot, count = tot + l * len(xb), count + len(xb)
+            hist.losses.append(l)
+            tot += l * len(xb)
+            count += len(xb)
+            if show: batches.comment = f"loss {tot / count:.4f}, {count / (time.perf_counter() - start):,.0f} samples/s"
         if not count: raise ValueError("fit: train_dl gave no batches")
+        secs = time.perf_counter() - start
         vl, acc = evaluate(model, loss_func, valid_dl, metric)
         hist.epochs.append(dict(epoch=epoch, train_loss=tot / count, valid_loss=vl, accuracy=acc))
-        if verbose: (mb.write if show else print)(f"epoch {epoch}: train loss {tot / count:.4f}, valid loss {vl:.4f}, accuracy {acc:.4f}")
+        line = f"epoch {epoch}: train loss {tot / count:.4f}, valid loss {vl:.4f}, accuracy {acc:.4f}"
+        if verbose: (mb.write if show else print)(f"{line} ({secs:.1f} s, {count / secs:,.0f} samples/s)")
     return hist
 
 # %% ../nbs/04_training.ipynb #c0064
-def save_checkpoint(fn,       # the file; written atomically
-                    model,    # an `nn.Module`
-                    opt=None, # our `Optimizer` or a `torch.optim` one, saved too if given
+CHECKPOINT_FORMAT = 1  # the layout of `save_checkpoint`'s files; a file of another gets a clear error
+
+def save_checkpoint(fn,        # the file; written atomically
+                    model,     # an `nn.Module`
+                    opt=None,  # our `Optimizer` or a `torch.optim` one, saved too if given
+                    meta=None, # a dict of plain values (strings, numbers, lists, dicts), e.g. what is needed to use it
                    )->Path:
-    "Save the state of `model` (and `opt`) to `fn`, atomically."
-    buf = io.BytesIO(); torch.save(dict(model=model.state_dict(), opt=opt.state_dict() if opt else None), buf)
+    "Save the state of `model` (and `opt`, and `meta`) to `fn`, atomically."
+    ck = dict(format=CHECKPOINT_FORMAT, version=__version__, meta=meta or {},
+              model=model.state_dict(), opt=opt.state_dict() if opt else None)
+    buf = io.BytesIO()
+    torch.save(ck, buf)
     write_atomic(fn, buf.getvalue())
     return Path(fn)
 
@@ -264,6 +301,18 @@ def describe_state(sd, # what `torch.load` returned
     if isinstance(sd, dict) and sd and all(isinstance(v, torch.Tensor) for v in sd.values()):
         return "a plain state_dict (load it with model.load_state_dict(torch.load(fn)))"
     return f"a {type(sd).__name__}" + (f" with keys {list(sd)[:5]}" if isinstance(sd, dict) else '')
+
+def read_checkpoint(fn, # a file written by `save_checkpoint`
+                   )->dict:
+    "What `save_checkpoint` wrote to `fn` (tensors on the CPU), or a `ValueError` that says what `fn` is instead."
+    try: ck = torch.load(fn, weights_only=True, map_location='cpu')
+    except Exception as e: raise ValueError(f"{fn}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+    if not (isinstance(ck, dict) and {'format', 'model', 'opt', 'meta'} <= set(ck)):
+        raise ValueError(f"{fn}: not a checkpoint of save_checkpoint but {describe_state(ck)}")
+    if ck['format'] != CHECKPOINT_FORMAT:
+        raise ValueError(f"{fn}: written by kaiming_nb {ck.get('version')} in checkpoint format {ck['format']}; "
+                         f"this kaiming_nb ({__version__}) reads format {CHECKPOINT_FORMAT}")
+    return ck
 
 def check_tensors(saved,   # name: tensor, from the checkpoint
                   current, # name: tensor, of the object to load into
@@ -310,17 +359,13 @@ def load_checkpoint(fn,       # a file written by `save_checkpoint`
                     opt=None, # of the same kind, for the same parameters, loaded in place if given
                    )->nn.Module: # `model`
     "Load the state saved by `save_checkpoint` in `fn` into `model` (and `opt`): all of it, once checked, or nothing."
-    try: ck = torch.load(fn, weights_only=True)
-    except Exception as e: raise ValueError(f"{fn}: not a readable checkpoint ({type(e).__name__}: {e})") from None
-    if not (isinstance(ck, dict) and set(ck) == {'model', 'opt'}):
-        raise ValueError(f"{fn}: not a checkpoint of save_checkpoint but {describe_state(ck)}")
+    ck = read_checkpoint(fn)
     check_tensors(ck['model'], model.state_dict(), f"{fn}: the model's state")
     if opt is not None and ck['opt'] is None: raise ValueError(f"{fn}: saved without an optimizer: load it without opt")
     if opt is not None: check_opt_state(ck['opt'], opt, fn)
     model.load_state_dict(ck['model'])
     if opt is not None: opt.load_state_dict(ck['opt'])
     return model
-
 
 # %% ../nbs/04_training.ipynb #c0070
 def conv(ni,       # input channels
@@ -350,15 +395,46 @@ def one_cycle(lr_max,         # the peak learning rate
     return lambda pos: cos(lr_max / div, lr_max, pos / pct_warm) if pos < pct_warm else cos(lr_max, lr_max / div_final, (pos - pct_warm) / (1 - pct_warm))
 
 # %% ../nbs/04_training.ipynb #c0073
-INITS = {'kaiming': 'kaiming_normal', 'xavier': 'xavier_normal', 'default': 'default'}  # `train`'s `init`: the `init_weights_` scheme
-RECIPES = {'mlp': dict(epochs=3, lr=0.05), 'cnn': dict(epochs=8, lr=0.2)}                 # `train`'s defaults per arch: epochs, one-cycle lr_max
+INITS = {'kaiming': 'kaiming_normal', 'xavier': 'xavier_normal', 'default': 'default'}  # `train`'s `init` schemes
+RECIPES = {'mlp': dict(epochs=3, lr=0.05, bs=64),   # `train`'s defaults per arch: epochs, one-cycle lr_max, batch size
+           'cnn': dict(epochs=4, lr=0.4, bs=256)}
+
+def get_device(device='auto', # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
+              )->torch.device:
+    "The device `device` names, if this machine has it (else an `ArgError`); 'auto': CUDA, else MPS, else the CPU."
+    if device == 'auto':
+        if torch.cuda.is_available(): return torch.device('cuda')
+        if torch.backends.mps.is_available(): return torch.device('mps')
+        return torch.device('cpu')
+    names = f"device must be auto, cpu, cuda, cuda:N or mps; got {device!r}"
+    try: dev = torch.device(device)
+    except (RuntimeError, TypeError): raise ArgError(names) from None
+    if dev.type not in ('cpu', 'cuda', 'mps'): raise ArgError(names)
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise ArgError(f"device {device}: CUDA is not available here (torch {torch.__version__}); use cpu or auto")
+    if dev.type == 'cuda' and (dev.index or 0) >= torch.cuda.device_count():
+        raise ArgError(f"device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if dev.type == 'mps' and not torch.backends.mps.is_available():
+        raise ArgError(f"device {device}: MPS is not available here; use cpu or auto")
+    return dev
 
 def format_layer_stats(ls, # what `layer_stats` returned
                       )->str:
     "A table of `layer_stats`' records."
     rows = [f"{'layer':28s} {'mean':>8s} {'std':>8s} {'zeros':>6s} {'grad std':>9s}"]
-    rows += [f"{r['name'] + ' ' + r['layer']:28.28s} {r['mean']:8.3f} {r['std']:8.3f} {r['zeros']:6.2f} " + ('' if r['grad_std'] is None else f"{r['grad_std']:9.2e}") for r in ls]
+    for r in ls:
+        grad = '' if r['grad_std'] is None else f"{r['grad_std']:9.2e}"
+        rows.append(f"{r['name'] + ' ' + r['layer']:28.28s} {r['mean']:8.3f} {r['std']:8.3f} {r['zeros']:6.2f} {grad}")
     return '\n'.join(rows)
+
+def output_file(fn,   # a file that a command will write, at its end
+                what, # the option, for the message
+               )->Path:
+    "`fn` as a `Path`, or an `ArgError` if its folder does not exist or cannot be written."
+    fn = Path(fn)
+    if not fn.parent.is_dir(): raise ArgError(f"{what}: {fn.parent}: no such folder")
+    if why := write_problem(fn.parent): raise ArgError(f"{what}: cannot write in {fn.parent} ({why})")
+    return fn
 
 def check_train_args(arch,   # as in `train`
                      init,   # as in `train`
@@ -366,50 +442,93 @@ def check_train_args(arch,   # as in `train`
                      lr,     # as in `train`
                      bs,     # as in `train`
                      seed,   # as in `train`
+                     data,   # as in `train`
                     ):
     "Check `train`'s arguments before any work: an `ArgError` for the first that is wrong."
     whole = lambda v: isinstance(v, int) and not isinstance(v, bool)
-    if arch not in RECIPES: raise ArgError(f"unknown arch {arch!r}; use one of {', '.join(RECIPES)}")
+    if arch is not None and arch not in RECIPES:
+        raise ArgError(f"unknown arch {arch!r}; use one of {', '.join(RECIPES)}")
     if init not in INITS: raise ArgError(f"unknown init {init!r}; use one of {', '.join(INITS)}")
     if epochs is not None and not (whole(epochs) and epochs >= 1):
         raise ArgError(f"epochs must be a whole number, 1 or more; got {epochs!r}")
     if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ArgError(f"lr must be a finite number above 0; got {lr!r}")
-    if not (whole(bs) and bs >= 1): raise ArgError(f"bs must be a whole number, 1 or more; got {bs!r}")
+    if bs is not None and not (whole(bs) and bs >= 1):
+        raise ArgError(f"bs must be a whole number, 1 or more; got {bs!r}")
     if not (whole(seed) and -2**63 <= seed < 2**64):
         raise ArgError(f"seed must be a whole number from -2**63 to 2**64-1; got {seed!r}")
+    if isinstance(data, (tuple, list)) and len(data) != 4:
+        raise ArgError(f"data: give a path, or the 4 tensors x_train, y_train, x_valid, y_valid; got {len(data)} items")
 
-def train(arch='mlp',      # 'mlp' or 'cnn'
-          data=None,       # `get_data`'s `path`: None: $KAIMING_NB_DATA, the cache, or the embedded subset
-          init='kaiming',  # kaiming, xavier or default (PyTorch's)
-          epochs=None,     # None: `RECIPES[arch]`
-          lr=None,         # peak of `one_cycle`; None: `RECIPES[arch]`
-          bs=64,           # batch size
-          seed=42,         # of the initial weights and the batch order
-          download=False,  # let `get_data` download full MNIST
-          progress=True,   # progress bars
-          verbose=True,    # print the data's source, layer statistics and metrics
-          subset=False,    # train on the embedded subset, whatever `KAIMING_NB_DATA` or the cache hold
-          full=False,      # require full MNIST (an error, not the subset, if it cannot be found)
-         )->tuple:         # model, `History`, `layer_stats` at init
-    "Fit `get_model(arch)`, initialized by `init`, on MNIST from `get_data(data)`, normalized, with momentum SGD (0.9, weight decay 1e-4) and `one_cycle(lr)`."
-    check_train_args(arch, init, epochs, lr, bs, seed)
-    epochs = RECIPES[arch]['epochs'] if epochs is None else epochs
-    lr = RECIPES[arch]['lr'] if lr is None else lr
-    x_train, y_train, x_valid, y_valid = get_data(data, download=download, verbose=verbose, subset=subset, full=full)
-    m, s = stats(x_train)
-    x_train, x_valid = normalize(x_train, m, s), normalize(x_valid, m, s)
+def resumed(resume, # a file that `train(save=...)` wrote
+            arch,   # the arch asked for, or None
+           )->dict:
+    "The checkpoint `resume`, checked to hold a model of `arch` and its `Optimizer`: an `ArgError` if it does not."
+    try:
+        ck = read_checkpoint(resume)
+        saved = ck['meta'].get('arch')
+        if saved not in RECIPES: raise ValueError(f"{resume}: holds no model of train's (arch {saved!r})")
+        if arch is not None and arch != saved:
+            raise ValueError(f"{resume} holds a {saved} model, not {arch}; leave arch out to resume it")
+        with torch.device('meta'): model = get_model(saved)   # shapes only: no memory, no draw from the RNG
+        check_tensors(ck['model'], model.state_dict(), f"{resume}: the model's state")
+        if ck['opt'] is None: raise ValueError(f"{resume}: saved without an optimizer")
+        check_opt_state(ck['opt'], Optimizer(model.parameters()), resume)
+    except ValueError as e: raise ArgError(f"resume: {e}") from None
+    return ck
+
+def train(arch=None,      # 'mlp' or 'cnn'; None: 'mlp', or the arch of `resume`
+          data=None,      # `get_data`'s `path` (None: $KAIMING_NB_DATA, the cache, or the subset), or its 4 tensors
+          init='kaiming', # kaiming, xavier or default (PyTorch's)
+          epochs=None,    # None: `RECIPES[arch]`
+          lr=None,        # peak of `one_cycle`; None: `RECIPES[arch]`
+          bs=None,        # batch size; None: `RECIPES[arch]`
+          seed=42,        # of the initial weights and the batch order
+          download=False, # let `get_data` download full MNIST
+          progress=True,  # progress bars
+          verbose=True,   # print the data's source, the device, layer statistics and metrics
+          subset=False,   # train on the embedded subset, whatever `KAIMING_NB_DATA` or the cache hold
+          full=False,     # require full MNIST (an error, not the subset, if it cannot be found)
+          device='auto',  # where the model and the data go, once: see `get_device`
+          save=None,      # write the trained model here, atomically, for `load_model` (or `resume`)
+          resume=None,    # a file `save` wrote: train its model further, with its optimizer state and normalization
+         )->tuple:        # model, `History`, `layer_stats` before training
+    "Fit `get_model(arch)` to MNIST from `get_data(data)`, normalized, by momentum SGD (0.9, wd 1e-4) and `one_cycle`."
+    check_train_args(arch, init, epochs, lr, bs, seed, data)
+    dev = get_device(device)
+    save = None if save is None else output_file(save, 'save')
+    ck = None if resume is None else resumed(resume, arch)
+    arch = ck['meta']['arch'] if ck else arch or 'mlp'
+    recipe = RECIPES[arch] | {k: v for k, v in dict(epochs=epochs, lr=lr, bs=bs).items() if v is not None}
+    if not isinstance(data, (tuple, list)):
+        data = get_data(data, download=download, verbose=verbose, subset=subset, full=full)
+    x_train, y_train, x_valid, y_valid = data
+    m, s = (ck['meta']['mean'], ck['meta']['std']) if ck else stats(x_train)
+    x_train, x_valid = normalize(x_train, m, s).to(dev), normalize(x_valid, m, s).to(dev)
+    y_train, y_valid = y_train.to(dev), y_valid.to(dev)
+    if verbose: print(f"device: {dev}" + (f" ({torch.get_num_threads()} threads)" if dev.type == 'cpu' else ''))
     with torch_settings(seed=seed):
-        model = init_weights_(get_model(arch), INITS[init])
+        model = init_weights_(get_model(arch), INITS[init]).to(dev)
+        if arch == 'cnn': model = model.to(memory_format=torch.channels_last)   # faster convolutions (see below)
+        opt = Optimizer(model.parameters(), recipe['lr'], mom=0.9, wd=1e-4)
+        if ck: load_checkpoint(resume, model, opt)
         ls = layer_stats(model, x_train[:512], y_train[:512], cross_entropy)
-        if verbose: print(f"{arch}, {init} init: layer statistics on 512 training images\n{format_layer_stats(ls)}")
-        train_dl = DataLoader(Dataset(x_train, y_train), bs, shuffle=True, seed=seed)
+        if verbose: print(f"{arch}, {f'resumed from {resume}' if ck else f'{init} init'}: layer statistics on 512 "
+                          f"training images\n{format_layer_stats(ls)}")
+        train_dl = DataLoader(Dataset(x_train, y_train), recipe['bs'], shuffle=True, seed=seed)
         valid_dl = DataLoader(Dataset(x_valid, y_valid), 1024)
-        opt = Optimizer(model.parameters(), lr, mom=0.9, wd=1e-4)
-        hist = fit(epochs, model, cross_entropy, opt, train_dl, valid_dl, sched=one_cycle(lr), progress=progress, verbose=verbose)
+        hist = fit(recipe['epochs'], model, cross_entropy, opt, train_dl, valid_dl,
+                   sched=one_cycle(recipe['lr']), progress=progress, verbose=verbose)
     if verbose: print(f"final validation accuracy: {hist.epochs[-1]['accuracy']:.4f}")
+    if save:
+        done = recipe['epochs'] + (ck['meta']['epochs_trained'] if ck else 0)
+        meta = dict(arch=arch, mean=float(m), std=float(s), recipe=dict(init=init, seed=seed, **recipe),
+                    metrics=hist.epochs[-1], epochs_trained=done, resumed_from=None if ck is None else str(resume))
+        save_checkpoint(save, model, opt, meta)
+        if verbose: print(f"model saved to {save}")
     return model, hist, ls
 
+# %% ../nbs/04_training.ipynb #n0110
 def plot_file(plot, # where `kaiming_nb_train` is asked to save its plots
              )->Path:
     "`plot`, `.png` added if it has no suffix; an `ArgError` if matplotlib cannot write its type, or its folder."
@@ -418,32 +537,88 @@ def plot_file(plot, # where `kaiming_nb_train` is asked to save its plots
     types = FigureCanvasBase.get_supported_filetypes()
     if fn.suffix[1:].lower() not in types:
         raise ArgError(f"plot: {plot}: matplotlib cannot write {fn.suffix} files; use one of {', '.join(types)}")
-    if not fn.parent.is_dir(): raise ArgError(f"plot: {fn.parent}: no such folder")
-    if why := write_problem(fn.parent): raise ArgError(f"plot: cannot write in {fn.parent} ({why})")
-    return fn
+    return output_file(fn, 'plot')
 
 @call_parse
-def kaiming_nb_train(arch:str='mlp',      # mlp or cnn
-                     data:str=None,       # a folder with MNIST's IDX files (or mnist.pkl.gz); default: $KAIMING_NB_DATA, the cache, or the embedded subset
+def kaiming_nb_train(arch:str=None,       # mlp or cnn (default: mlp, or the --resume file's)
+                     data:str=None,       # IDX folder or mnist.pkl.gz (default: $KAIMING_NB_DATA, cache, or subset)
                      init:str='kaiming',  # kaiming, xavier or default (PyTorch's)
-                     epochs:int=None,     # default: 3 for the MLP, 8 for the CNN
-                     lr:float=None,       # peak learning rate of the one-cycle schedule; default: 0.05 for the MLP, 0.2 for the CNN
-                     bs:int=64,           # batch size
+                     epochs:int=None,     # passes over the data (default: 3 for the MLP, 4 for the CNN)
+                     lr:float=None,       # peak of the one-cycle schedule (default: 0.05 for the MLP, 0.4 for the CNN)
+                     bs:int=None,         # batch size (default: 64 for the MLP, 256 for the CNN)
                      seed:int=42,         # seed for the initial weights and the batch order
-                     plot:str=None,       # save the loss curve and layer statistics at init here (.png if no suffix)
+                     device:str='auto',   # auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps
+                     save:str=None,       # write the trained model here, for load_model or --resume (default: none)
+                     resume:str=None,     # train on from the model that --save wrote here (default: a new model)
+                     plot:str=None,       # save loss curve and layer statistics here (.png if no suffix; default: none)
                      download:bool=False, # download full MNIST into the cache if it is not found
                      progress:bool=True,  # show a progress bar on a terminal; --no-progress hides it
                      subset:bool=False,   # train on the embedded subset, whatever KAIMING_NB_DATA or the cache hold
                      full:bool=False):    # require full MNIST: fail, instead of using the subset, if it cannot be found
-    "Train the lesson's MLP or CNN on MNIST and print where the data came from, the layer statistics at init, the metrics of each epoch and the final validation accuracy."
+    "Train the lesson's MLP or CNN on MNIST: where the data came from, the device, layer statistics, metrics per epoch."
     with command_line('kaiming_nb_train'):
         plot_fn = None if plot is None else plot_file(plot)
-        model, hist, ls = train(arch, data, init, epochs, lr, bs, seed, download, progress, subset=subset, full=full)
+        model, hist, ls = train(arch, data, init, epochs, lr, bs, seed, download, progress,
+                                subset=subset, full=full, device=device, save=save, resume=resume)
         if plot_fn is None: return
         fig, axs = plt.subplots(1, 5, figsize=(19, 3.8))
-        hist.plot(axs[0]).set_title(f'{arch}, {init} init: loss')
+        start = f"{arch or 'mlp'}, {init} init" if resume is None else f"resumed from {Path(resume).name}"
+        hist.plot(axs[0]).set_title(f"{start}: loss")
         plot_layer_stats(ls, axs=axs[1:])
         fig.tight_layout()
         fig.savefig(plot_fn, dpi=100)
         print(f"plots saved to {plot_fn}")
 
+# %% ../nbs/04_training.ipynb #n0121
+def as_pixels(x, # images: `(n, 784)`, `(n, 28, 28)`, `(n, 1, 28, 28)`, or one; floats in [0, 1] or uint8 bytes
+             )->torch.Tensor:
+    "`x` as `get_data` gives images, float32 rows of 784 pixels in [0, 1], or a `ValueError` that says what `x` is."
+    x = torch.as_tensor(x)
+    shape = tuple(x.shape)
+    if shape not in ((784,), (28, 28)) and not (len(shape) > 1 and shape[1:] in ((784,), (28, 28), (1, 28, 28))):
+        raise ValueError(f"images must be (n, 784), (n, 28, 28), (n, 1, 28, 28), (784,) or (28, 28); got shape {shape}")
+    x = x.reshape(-1, 784)
+    if x.dtype == torch.uint8: return x.float() / 256   # bytes, scaled as mnist.pkl (and so `get_data`) scales them
+    if not x.is_floating_point(): raise ValueError(f"pixels must be floats in [0, 1] or uint8 bytes; got {x.dtype}")
+    x = x.float()
+    if not x.isfinite().all(): raise ValueError("pixels must be finite; got NaN or infinity")
+    if len(x) and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"pixels must be in [0, 1] as get_data gives them (or uint8 bytes); got values from "
+                         f"{x.min().item():.3g} to {x.max().item():.3g}: are they normalized already?")
+    return x
+
+class Classifier(nn.Module):
+    "A trained `model` with the normalization it was trained with: raw pixels in (see `as_pixels`), class scores out."
+    def __init__(self,
+                 model,     # an `nn.Module` trained on pixels normalized by `mean` and `std`
+                 mean,      # the training pixels' mean
+                 std,       # and their std
+                 meta=None, # what is known of it: recipe, metrics, ...
+                ):
+        super().__init__()
+        self.model, self.mean, self.std, self.meta = model, mean, std, meta or {}
+
+    def forward(self, x):
+        pixels = as_pixels(x).to(model_device(self.model))
+        return self.model(normalize(pixels, self.mean, self.std))
+
+    def predict(self,
+                x, # images, as for `as_pixels`
+               )->torch.Tensor:
+        "The class of each image of `x`: an int64 tensor of `n` labels, on the CPU."
+        self.eval()
+        with torch.no_grad(): return self(x).argmax(-1).cpu()
+
+def load_model(fn,           # a file that `train(save=...)` (or `kaiming_nb_train --save`) wrote
+               device='cpu', # where the model goes: see `get_device`
+              )->Classifier:
+    "The model saved in `fn`, with its normalization, in eval mode: `load_model(fn).predict(images)`."
+    ck = read_checkpoint(fn)
+    meta = ck['meta']
+    if meta.get('arch') not in RECIPES:
+        raise ValueError(f"{fn}: not a model saved by train (arch {meta.get('arch')!r}): "
+                         "load a checkpoint of save_checkpoint with load_checkpoint(fn, model)")
+    model = get_model(meta['arch'])
+    check_tensors(ck['model'], model.state_dict(), f"{fn}: the model's state")
+    model.load_state_dict(ck['model'])
+    return Classifier(model, meta['mean'], meta['std'], meta).to(get_device(device)).eval()
