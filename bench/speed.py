@@ -1,5 +1,6 @@
-"""Time to 99% on full MNIST: the CNN recipe (`train('cnn')`: batch 256, 4 epochs of one-cycle momentum SGD, channels-last
-convolutions) through our loop against an idiomatic PyTorch loop on the same recipe, over several seeds, in one run.
+"""Time to 99% on full MNIST: the CNN recipe (`train('cnn')`: batch 256, 4 epochs of one-cycle momentum SGD,
+channels-last convolutions) through our loop against an idiomatic PyTorch loop on the same recipe,
+over several seeds, in one run.
 
     python bench/speed.py [--data FOLDER] [--seeds 5] [--device auto] [--tricks]
 
@@ -13,6 +14,7 @@ import torch, torch.nn.functional as F
 from torch.utils.data import TensorDataset
 from kaiming_nb.data import get_data, normalize, stats, torch_settings
 from kaiming_nb.init import init_weights_
+from kaiming_nb.loss import cross_entropy
 from kaiming_nb.training import RECIPES, Dataset, DataLoader, Optimizer, fit, get_model, get_device, one_cycle, train
 
 def ours(data, seed, dev):
@@ -39,8 +41,8 @@ def pytorch(data, seed, dev, epochs, lr, bs):
                 opt.zero_grad()
                 sched.step()
             model.eval()
-            with torch.no_grad(): acc = sum((model(xb).argmax(1) == yb).sum().item() for xb, yb in zip(xv.split(1024), yv.split(1024)))
-    return acc / len(yv)
+            with torch.no_grad(): preds = torch.cat([model(xb).argmax(1) for xb in xv.split(1024)])
+    return (preds == yv).float().mean().item()
 
 def trick(data, seed, dev, epochs, lr, bs, channels_last):
     "Our loop on one variant of the recipe: the final validation accuracy."
@@ -52,7 +54,7 @@ def trick(data, seed, dev, epochs, lr, bs, channels_last):
         if channels_last: model = model.to(memory_format=torch.channels_last)
         opt = Optimizer(model.parameters(), lr, mom=0.9, wd=1e-4)
         train_dl, valid_dl = DataLoader(Dataset(x, y), bs, shuffle=True, seed=seed), DataLoader(Dataset(xv, yv), 1024)
-        hist = fit(epochs, model, F.cross_entropy, opt, train_dl, valid_dl, sched=one_cycle(lr), progress=False, verbose=False)
+        hist = fit(epochs, model, cross_entropy, opt, train_dl, valid_dl, one_cycle(lr), progress=False, verbose=False)
     return hist.epochs[-1]['accuracy']
 
 def timed(f, dev):
@@ -67,7 +69,8 @@ def timed(f, dev):
 def report(name, runs):
     "One line: mean time, mean and min accuracy."
     accs, secs = [a for a, _ in runs], [t for _, t in runs]
-    print(f"{name:44s} {statistics.mean(secs):6.2f} s (min {min(secs):6.2f})   accuracy mean {statistics.mean(accs):.4f} "
+    print(f"{name:44s} {statistics.mean(secs):6.2f} s (min {min(secs):6.2f})   "
+          f"accuracy mean {statistics.mean(accs):.4f} "
           f"min {min(accs):.4f} over {len(runs)} seeds", flush=True)
     return statistics.mean(secs), statistics.mean(accs)
 
@@ -81,7 +84,8 @@ def main():
     dev = get_device(a.device)
     data = get_data(a.data, full=True)
     r = RECIPES['cnn']
-    where = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+    cpu = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+    where = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else cpu
     print(f"torch {torch.__version__} on {dev} ({where}); {len(data[0]):,} training images; recipe {r}")
     if dev.type == 'cuda': timed(lambda: ours(data, 0, dev), dev)   # warm-up: CUDA context, cuDNN's choice of kernels
     t_ours, acc_ours = report('ours: train(cnn)', [timed(lambda: ours(data, s, dev), dev) for s in range(a.seeds)])

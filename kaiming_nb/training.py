@@ -25,8 +25,8 @@ __all__ = ['BATCHABLE', 'CHECKPOINT_FORMAT', 'INITS', 'RECIPES', 'DummyModule', 
            'dataset_device', 'DataLoader', 'evaluate', 'History', 'set_lr', 'get_lrs', 'nonfinite', 'check_step', 'fit',
            'save_checkpoint', 'describe_state', 'read_checkpoint', 'check_tensors', 'check_opt_state',
            'load_checkpoint', 'conv', 'get_model', 'one_cycle', 'get_device', 'format_layer_stats', 'output_file',
-           'check_train_args', 'resumed', 'train', 'plot_file', 'kaiming_nb_train', 'as_pixels', 'Classifier',
-           'load_model']
+           'check_train_args', 'check_saved_model', 'resumed', 'train', 'plot_file', 'kaiming_nb_train', 'as_pixels',
+           'Classifier', 'load_model']
 
 # %% ../nbs/04_training.ipynb #c0016
 class DummyModule():
@@ -460,20 +460,29 @@ def check_train_args(arch,   # as in `train`
     if isinstance(data, (tuple, list)) and len(data) != 4:
         raise ArgError(f"data: give a path, or the 4 tensors x_train, y_train, x_valid, y_valid; got {len(data)} items")
 
+def check_saved_model(ck, # a checkpoint, as `read_checkpoint` read it
+                      fn, # its file, for the message
+                     )->nn.Module: # a model of its arch, on the `meta` device
+    "A `ValueError` unless `ck` holds a model that `train` saved, of the shapes that `get_model` makes."
+    arch = ck['meta'].get('arch')
+    if arch not in RECIPES:
+        raise ValueError(f"{fn}: not a model saved by train (arch {arch!r}): "
+                         "load a checkpoint of save_checkpoint with load_checkpoint(fn, model)")
+    with torch.device('meta'): model = get_model(arch)   # shapes only: no memory, no draw from the RNG
+    check_tensors(ck['model'], model.state_dict(), f"{fn}: the model's state")
+    return model
+
 def resumed(resume, # a file that `train(save=...)` wrote
             arch,   # the arch asked for, or None
            )->dict:
     "The checkpoint `resume`, checked to hold a model of `arch` and its `Optimizer`: an `ArgError` if it does not."
     try:
         ck = read_checkpoint(resume)
-        saved = ck['meta'].get('arch')
-        if saved not in RECIPES: raise ValueError(f"{resume}: holds no model of train's (arch {saved!r})")
-        if arch is not None and arch != saved:
-            raise ValueError(f"{resume} holds a {saved} model, not {arch}; leave arch out to resume it")
-        with torch.device('meta'): model = get_model(saved)   # shapes only: no memory, no draw from the RNG
-        check_tensors(ck['model'], model.state_dict(), f"{resume}: the model's state")
+        shapes = check_saved_model(ck, resume)
+        if arch is not None and arch != ck['meta']['arch']:
+            raise ValueError(f"{resume} holds a {ck['meta']['arch']} model, not {arch}; leave arch out to resume it")
         if ck['opt'] is None: raise ValueError(f"{resume}: saved without an optimizer")
-        check_opt_state(ck['opt'], Optimizer(model.parameters()), resume)
+        check_opt_state(ck['opt'], Optimizer(shapes.parameters()), resume)
     except ValueError as e: raise ArgError(f"resume: {e}") from None
     return ck
 
@@ -511,7 +520,9 @@ def train(arch=None,      # 'mlp' or 'cnn'; None: 'mlp', or the arch of `resume`
         model = init_weights_(get_model(arch), INITS[init]).to(dev)
         if arch == 'cnn': model = model.to(memory_format=torch.channels_last)   # faster convolutions (see below)
         opt = Optimizer(model.parameters(), recipe['lr'], mom=0.9, wd=1e-4)
-        if ck: load_checkpoint(resume, model, opt)
+        if ck:   # checked by `resumed`, before the data was loaded
+            model.load_state_dict(ck['model'])
+            opt.load_state_dict(ck['opt'])
         ls = layer_stats(model, x_train[:512], y_train[:512], cross_entropy)
         if verbose: print(f"{arch}, {f'resumed from {resume}' if ck else f'{init} init'}: layer statistics on 512 "
                           f"training images\n{format_layer_stats(ls)}")
@@ -614,11 +625,8 @@ def load_model(fn,           # a file that `train(save=...)` (or `kaiming_nb_tra
               )->Classifier:
     "The model saved in `fn`, with its normalization, in eval mode: `load_model(fn).predict(images)`."
     ck = read_checkpoint(fn)
+    check_saved_model(ck, fn)
     meta = ck['meta']
-    if meta.get('arch') not in RECIPES:
-        raise ValueError(f"{fn}: not a model saved by train (arch {meta.get('arch')!r}): "
-                         "load a checkpoint of save_checkpoint with load_checkpoint(fn, model)")
     model = get_model(meta['arch'])
-    check_tensors(ck['model'], model.state_dict(), f"{fn}: the model's state")
     model.load_state_dict(ck['model'])
     return Classifier(model, meta['mean'], meta['std'], meta).to(get_device(device)).eval()
