@@ -10,8 +10,9 @@ chapter 05's hooks and LSUV. It prints one line per check and exits 1 if any fai
 import math, sys, time, warnings
 import torch, torch.nn.functional as F
 from torch import nn
-from kaiming_nb.data import get_data, normalize, stats, near
-from kaiming_nb.init import kaiming_normal, kaiming_uniform, xavier_normal, init_weights_, layer_stats, model_device
+from kaiming_nb.core import near, model_device
+from kaiming_nb.data import get_data, normalize, stats
+from kaiming_nb.init import kaiming_normal_, kaiming_uniform_, xavier_normal_, init_weights_, layer_stats
 from kaiming_nb.backprop import init_params, forward_and_backward, lin, relu, mse
 from kaiming_nb.loss import cross_entropy, log_softmax
 from kaiming_nb.training import Optimizer, Dataset, DataLoader, fit, evaluate, get_model, train, load_model
@@ -32,7 +33,7 @@ def same_draw(ours, theirs, shape, **kw):
     torch.manual_seed(0); b = theirs(torch.empty(shape, device=dev), **kw)
     return torch.equal(a, b)
 
-for f, g in ((kaiming_normal, nn.init.kaiming_normal_), (kaiming_uniform, nn.init.kaiming_uniform_), (xavier_normal, nn.init.xavier_normal_)):
+for f, g in ((kaiming_normal_, nn.init.kaiming_normal_), (kaiming_uniform_, nn.init.kaiming_uniform_), (xavier_normal_, nn.init.xavier_normal_)):
     check(f"{f.__name__} on the device == torch's", all(same_draw(f, g, s) for s in ((256, 784), (64, 32, 3, 3))))
 
 xt, yt, xv, yv = get_data(subset=True)

@@ -7,7 +7,7 @@ nbdev_proc_nbs and nbdev_export, it also rewrites nbs/nbdev.yml (from settings.i
     python .ci/check_docs.py                    # the check that .ci/run and CI run
     python .ci/check_docs.py --out /tmp/pages   # the same, keeping the rendered pages
     python .ci/check_docs.py --screenshot       # slow: the check, then a screenshot of one page in headless Chromium
-    python .ci/check_docs.py --screenshot --page 03_loss --png /tmp/loss.png
+    python .ci/check_docs.py --screenshot --page 04_loss --png /tmp/loss.png
 
 1. nbs/sidebar.yml lists every notebook of nbs/, index first and the chapters in order, each with a title, and nothing
    that does not exist; nbs/_quarto.yml reads it.
@@ -28,7 +28,7 @@ nbdev_proc_nbs and nbdev_export, it also rewrites nbs/nbdev.yml (from settings.i
 It prints one line per page and exits 1 with a line per problem, each naming the notebook.
 
 --screenshot needs Chromium (Debian: apt-get install -y chromium); without it, it says so and skips that part.
-It shoots one page (default 01_init; --page) from the heading above its first plot on, 1280x1600, into
+It shoots one page (default 02_init; --page) from the heading above its first plot on, 1280x1600, into
 <temp dir>/kaiming_nb_docs/<page>.png (--png), and checks the PNG is not blank: at least 3% of it not white, 8 colours.
 """
 import argparse, ast, base64, copy, html.parser, os, re, shutil, subprocess, sys, tempfile, time
@@ -263,7 +263,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', help='keep the rendered pages in this folder (default: a temporary one, removed)')
     ap.add_argument('--screenshot', action='store_true', help='slow: also screenshot one page in headless Chromium')
-    ap.add_argument('--page', default='01_init', help='the notebook to screenshot (default 01_init)')
+    ap.add_argument('--page', default='02_init', help='the notebook to screenshot (default 02_init)')
     ap.add_argument('--png', help='where to write the screenshot (default: <temp dir>/kaiming_nb_docs/<page>.png)')
     args = ap.parse_args()
     os.chdir(ROOT)

@@ -20,6 +20,9 @@ if [ -n "$(git status --porcelain -- kaiming_nb)" ]; then
   git status --porcelain -- kaiming_nb; git diff -- kaiming_nb | head -50; exit 1
 fi
 
+# The exported code is the lesson: no line of the library over 120 characters.
+python .ci/check_lines.py
+
 # Full MNIST only through get_data's own sources: nothing in nbs/, bench/ or the library names a machine's folder.
 if grep -rn "shared/data" nbs bench kaiming_nb; then echo "a machine's data folder is named above: use get_data(full=True)"; exit 1; fi
 

@@ -8,9 +8,10 @@ Then, for one configuration, our training loop (fit + DataLoader + ClipOptimizer
 import argparse, math, time
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.data import TensorDataset
-from kaiming_nb.data import get_data, normalize, stats, torch_settings
+from kaiming_nb.core import torch_settings, format_table
+from kaiming_nb.data import get_data, normalize, stats
 from kaiming_nb.loss import accuracy
-from kaiming_nb.deep import depth_experiment, depth_run, format_table, init_model_, plain_mlp
+from kaiming_nb.deep import depth_experiment, depth_run, init_model_, plain_mlp
 
 def pytorch_run(depth, init, data, epochs, lr, mom, bs, width, max_norm, seed):
     "The same run as `depth_run('mlp', ...)`, written the way PyTorch's tutorials would: its DataLoader, SGD, clipping and OneCycleLR."
@@ -35,7 +36,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--data', help='folder with the MNIST IDX files; default: get_data(full=True): $KAIMING_NB_DATA, the cache, a download')
     p.add_argument('--depths', default='mlp:10,mlp:20,mlp:50,mlp:100,cnn:20', help='comma-separated arch:depth')
-    p.add_argument('--inits', default='default,kaiming,lsuv')
+    p.add_argument('--inits', default='default,kaiming_normal,lsuv')
     p.add_argument('--epochs', type=int, default=10, help='epochs of the MLPs'); p.add_argument('--cnn-epochs', type=int, default=2)
     p.add_argument('--lr', type=float, default=None, help='peak learning rate; default: 1.6 / depth'); p.add_argument('--mom', type=float, default=0.9); p.add_argument('--bs', type=int, default=128)
     p.add_argument('--width', type=int, default=128); p.add_argument('--max-norm', type=float, default=1., help='gradient clipping; 0: none')

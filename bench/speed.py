@@ -12,7 +12,8 @@ Full MNIST comes from get_data(data, full=True): --data, $KAIMING_NB_DATA, the c
 import argparse, platform, statistics, time
 import torch, torch.nn.functional as F
 from torch.utils.data import TensorDataset
-from kaiming_nb.data import get_data, normalize, stats, torch_settings
+from kaiming_nb.core import torch_settings
+from kaiming_nb.data import get_data, normalize, stats
 from kaiming_nb.init import init_weights_
 from kaiming_nb.loss import cross_entropy
 from kaiming_nb.training import RECIPES, Dataset, DataLoader, Optimizer, fit, get_model, get_device, one_cycle, train

@@ -1,11 +1,11 @@
-"""Outcomes asserted in nbs/02_backprop.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed
+"""Outcomes asserted in nbs/03_backprop.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed
 replaced by `seed`."""
 import numpy as np, torch
 from spread import Check, mnist, tolerance_used
-from kaiming_nb.data import torch_settings
+from kaiming_nb.core import torch_settings
 from kaiming_nb.backprop import init_params, lin, relu, mse, forward_and_backward, num_grad
 
-NB = '02_backprop.ipynb'
+NB = '03_backprop.ipynb'
 def data():
     "The training images normalized with their own statistics, and their labels as floats, as the notebook has them."
     x_train, y_train, _, _ = mnist()

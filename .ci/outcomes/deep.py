@@ -1,15 +1,15 @@
-"Outcomes asserted in nbs/05_deep.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed replaced by `seed`."
+"Outcomes asserted in nbs/06_deep.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed replaced by `seed`."
 import math, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
 from spread import Check, mnist
-from kaiming_nb.data import torch_settings
+from kaiming_nb.core import torch_settings
 from kaiming_nb.init import init_weights_, layer_stats
 from kaiming_nb.loss import cross_entropy
 from kaiming_nb.training import Optimizer, Dataset, DataLoader, fit, one_cycle, get_model
 from kaiming_nb.deep import (ActivationStats, plain_mlp, GeneralRelu, lsuv_init, plain_cnn, init_model_, last_hidden,
                              depth_run)
 
-NB = '05_deep.ipynb'
+NB = '06_deep.ipynb'
 
 def watch(init, seed, depth=20, lr=0.02, epochs=1):
     "The notebook's `watch`."
@@ -87,7 +87,7 @@ def run_hidden(seed):
     x_train, _, x_valid, _ = mnist()
     r = {}
     for arch, make in (('mlp', lambda: plain_mlp(20)), ('cnn', lambda: plain_cnn(20))):
-        for init in ('default', 'kaiming', 'lsuv'):
+        for init in ('default', 'kaiming_normal', 'lsuv'):
             with torch_settings(seed=seed):
                 h = last_hidden(init_model_(make(), init, x_train[:512]), x_valid[:512]).flatten(1)
             r[f'{arch}_{init}_std'], r[f'{arch}_{init}_std_batch'] = h.std().item(), h.std(0).mean().item()
@@ -96,16 +96,16 @@ def run_hidden(seed):
 def run_small_depth(seed):
     d = mnist()
     with torch_settings(threads=1, flush_denormal=True):
-        rows = {(depth, init): depth_run('mlp', depth, init, d, 3, seed=seed) for depth in (10, 20) for init in ('default', 'kaiming', 'lsuv')}
+        rows = {(depth, init): depth_run('mlp', depth, init, d, 3, seed=seed) for depth in (10, 20) for init in ('default', 'kaiming_normal', 'lsuv')}
     return dict(acc_default_10=rows[10, 'default']['acc'], acc_default_20=rows[20, 'default']['acc'],
                 std_batch_default_20=rows[20, 'default']['std_batch'],
-                std_kaiming_20=rows[20, 'kaiming']['std'], acc_kaiming_20=rows[20, 'kaiming']['acc'],
+                std_kaiming_20=rows[20, 'kaiming_normal']['std'], acc_kaiming_20=rows[20, 'kaiming_normal']['acc'],
                 std_lsuv_20=rows[20, 'lsuv']['std'], acc_lsuv_20=rows[20, 'lsuv']['acc'])
 
 def run_full_depth(seed):
     with torch_settings(threads=1, flush_denormal=True):
         return {f'acc_{init}_{depth}': depth_run('mlp', depth, init, mnist(full=True), 10, seed=seed)['acc']
-                for depth in (50, 100) for init in ('kaiming', 'lsuv')}
+                for depth in (50, 100) for init in ('kaiming_normal', 'lsuv')}
 
 CHECKS = [
     Check('deep.watch', f'{NB}#c0027,c0031,c0034', run_watch, dict(
@@ -124,8 +124,8 @@ CHECKS = [
         warnings_blocks=(None, 0.5))),
     Check('deep.hidden', f'{NB}#c0064', run_hidden, dict(
         **{f'{a}_default_std_batch': (None, 1e-6) for a in ('mlp', 'cnn')},
-        **{f'{a}_{i}_std': (0.02, 3) for a in ('mlp', 'cnn') for i in ('kaiming', 'lsuv')},
-        **{f'{a}_{i}_std_batch': (0.005, None) for a in ('mlp', 'cnn') for i in ('kaiming', 'lsuv')})),
+        **{f'{a}_{i}_std': (0.02, 3) for a in ('mlp', 'cnn') for i in ('kaiming_normal', 'lsuv')},
+        **{f'{a}_{i}_std_batch': (0.005, None) for a in ('mlp', 'cnn') for i in ('kaiming_normal', 'lsuv')})),
     Check('deep.small_depth', f'{NB}#c0073', run_small_depth, dict(
         acc_default_10=(None, 0.2), acc_default_20=(None, 0.2), std_batch_default_20=(None, 1e-4),
         std_kaiming_20=(0.2, 3), acc_kaiming_20=(0.85, None), std_lsuv_20=(0.2, 3), acc_lsuv_20=(0.85, None))),

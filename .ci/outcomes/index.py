@@ -2,7 +2,8 @@
 with the cell's seed replaced by `seed`."""
 import torch, torch.nn as nn
 from spread import Check
-from kaiming_nb.data import get_data, normalize, stats, torch_settings
+from kaiming_nb.core import torch_settings
+from kaiming_nb.data import get_data, normalize, stats
 from kaiming_nb.init import init_weights_, layer_stats
 from kaiming_nb.backprop import lin, relu, mse, init_params, forward_and_backward
 from kaiming_nb.deep import depth_experiment
@@ -48,7 +49,7 @@ def run_depth(seed):
     d = normalize(x_train, m, s), y_train, normalize(x_valid, m, s), y_valid
     rows = depth_experiment(d, runs=[('mlp', 30)], epochs=3, verbose=False, seed=seed)
     acc = {r['init']: r['acc'] for r in rows}
-    return dict(acc_default_30=acc['default'], acc_kaiming_30=acc['kaiming'], acc_lsuv_30=acc['lsuv'])
+    return dict(acc_default_30=acc['default'], acc_kaiming_30=acc['kaiming_normal'], acc_lsuv_30=acc['lsuv'])
 
 CHECKS = [
     Check('index.init_std', f'{NB}#c0010', run_init_std, dict(

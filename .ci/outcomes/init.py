@@ -1,13 +1,14 @@
-"""Outcomes asserted in nbs/01_init.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed replaced by
+"""Outcomes asserted in nbs/02_init.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed replaced by
 `seed`."""
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.nn import init
 from spread import Check, mnist
-from kaiming_nb.data import stats, torch_settings
-from kaiming_nb.init import kaiming2, init_weights_, layer_stats
+from kaiming_nb.core import torch_settings
+from kaiming_nb.data import stats
+from kaiming_nb.init import kaiming2_, init_weights_, layer_stats
 
-NB = '01_init.ipynb'
+NB = '02_init.ipynb'
 def data():
     "`x_valid` normalized with the training statistics, its first 100 images `x` and their float labels `y`."
     _, _, x_valid, y_valid = mnist()
@@ -46,15 +47,15 @@ def run_fan_out(seed):
     return dict(w_out_std=w_out.std().item(), xw_out=xw_out, xw_ratio=xw_in / xw_out)
 
 def run_uniform_then_kaiming2(seed):
-    "c0033: the std of 10,000 draws of U(-1, 1); c0037: then kaiming2 with a=0 and a=sqrt(5) on the default conv."
+    "c0033: the std of 10,000 draws of U(-1, 1); c0037: then kaiming2_ with a=0 and a=sqrt(5) on the default conv."
     x = data()['x']
     with torch_settings(seed=seed):
         l1 = nn.Conv2d(1, 32, 5)
     with torch_settings(seed=seed):
         uniform_std = torch.zeros(10_000).uniform_(-1, 1).std().item()
-        kaiming2(l1.weight, a=0)
+        kaiming2_(l1.weight, a=0)
         s_k = F.relu(l1(x)).std().item()
-        kaiming2(l1.weight, a=math.sqrt(5))
+        kaiming2_(l1.weight, a=math.sqrt(5))
         s_5 = F.relu(l1(x)).std().item()
     return dict(uniform_std=uniform_std, s_k=s_k, s_5=s_5)
 

@@ -1,12 +1,12 @@
-"""Outcomes asserted in nbs/03_loss.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed replaced by
+"""Outcomes asserted in nbs/04_loss.ipynb: each `run(seed)` recomputes a cell's numbers with the cell's seed replaced by
 `seed`."""
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
 from spread import Check, mnist, tolerance_used
-from kaiming_nb.data import torch_settings
+from kaiming_nb.core import torch_settings
 from kaiming_nb.loss import log_softmax, logsumexp, softmax, cross_entropy, accuracy
 
-NB = '03_loss.ipynb'
+NB = '04_loss.ipynb'
 def data():
     "The subset, normalized with the training statistics, as the notebook has it."
     return dict(zip(('x_train', 'y_train', 'x_valid', 'y_valid'), mnist()))

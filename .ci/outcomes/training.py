@@ -1,13 +1,13 @@
-"""Outcomes asserted in nbs/04_training.ipynb: each `run(seed)` recomputes a cell's numbers,
+"""Outcomes asserted in nbs/05_training.ipynb: each `run(seed)` recomputes a cell's numbers,
 with the cell's seed replaced by `seed`."""
 import math
 import torch, torch.nn as nn
 from spread import Check, mnist
-from kaiming_nb.data import torch_settings
+from kaiming_nb.core import torch_settings
 from kaiming_nb.loss import cross_entropy, accuracy
 from kaiming_nb.training import Optimizer, Dataset, DataLoader, fit, evaluate, train
 
-NB = '04_training.ipynb'
+NB = '05_training.ipynb'
 LR, EPOCHS, BS, NH = 0.2, 2, 64, 50   # the notebook's `lr, epochs, bs` and `nh`
 
 def valid_acc(model):
