@@ -43,6 +43,8 @@ print(f"load_model(m.pt).predict(x_valid[:5]): {pred.tolist()}, labels {y_valid[
 assert pred.shape == (5,), pred.shape
 PY
 rm -rf "$keep"
+# The main job on two processes (README): it prints one set of metrics, rank 0's
+kaiming_nb_train --epochs 1 --no-progress --subset --nproc 2 | grep -c "^final validation accuracy" | grep -qx 1
 
 # The README's test command, then the same suite where machines differ. Each line: a name, then its environment and flags.
 nbs=$(find nbs -name '*.ipynb' -not -name '_*' -not -path '*/_*' -not -path '*/.*' | wc -l)

@@ -8,26 +8,24 @@ import io, math, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch, matplotlib.pyplot as plt
-from matplotlib.backend_bases import FigureCanvasBase
 from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
-from fastcore.script import call_parse
 from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK
 from . import __version__
 from .core import write_atomic, torch_settings, model_device, format_table
 from .data import get_data, normalize, stats
-from .data import ArgError, command_line, write_problem
+from .data import ArgError, write_problem
 from .loss import cross_entropy, accuracy
-from .init import INITS, init_weights_, layer_stats, plot_layer_stats
+from .init import INITS, init_weights_, layer_stats
 
 # %% auto #0
 __all__ = ['BATCHABLE', 'CHECKPOINT_FORMAT', 'LAYER_COLUMNS', 'RECIPES', 'Optimizer', 'Dataset', 'Sampler', 'collate',
-           'dataset_device', 'DataLoader', 'evaluate', 'History', 'set_lr', 'get_lrs', 'nonfinite', 'check_loss',
-           'check_step', 'check_weights', 'fit', 'save_checkpoint', 'describe_state', 'read_checkpoint',
+           'dataset_device', 'DataLoader', 'summed', 'evaluate', 'History', 'set_lr', 'get_lrs', 'nonfinite',
+           'check_loss', 'check_step', 'check_weights', 'fit', 'save_checkpoint', 'describe_state', 'read_checkpoint',
            'check_tensors', 'check_opt_state', 'load_checkpoint', 'conv', 'get_model', 'one_cycle', 'get_device',
-           'output_file', 'check_train_args', 'check_saved_model', 'resumed', 'train', 'plot_file', 'kaiming_nb_train',
-           'as_pixels', 'Classifier', 'load_model']
+           'output_file', 'check_train_args', 'check_saved_model', 'resumed', 'OneProcess', 'train', 'as_pixels',
+           'Classifier', 'load_model']
 
 # %% ../nbs/05_training.ipynb #c0027
 class Optimizer():
@@ -143,7 +141,7 @@ def dataset_device(ds, # a `BATCHABLE` dataset
     return x.device if isinstance(x, torch.Tensor) else torch.device('cpu')
 
 class DataLoader():
-    "Batches `(xb, yb)` of `bs` items of `ds`, in the order of `Sampler(ds, shuffle, seed)`."
+    "Batches `(xb, yb)` of `bs` items of `ds`, in the order of `sampler`, by default `Sampler(ds, shuffle, seed)`."
     def __init__(self,
                  ds,                 # a dataset: `ds[i]` is an `(x, y)` item
                  bs=64,              # batch size
@@ -151,6 +149,7 @@ class DataLoader():
                  drop_last=False,    # drop the last batch if it is smaller
                  seed=None,          # of the `Sampler`'s generator
                  collate_fn=collate, # makes a batch of a list of items, where `ds` is not `BATCHABLE`
+                 sampler=None,       # has `idxs()`, one epoch's indices, and `len`; None: `Sampler(ds, shuffle, seed)`
                 ):
         if bs < 1:
             raise ValueError(f"DataLoader: bs must be at least 1, got {bs}")
@@ -158,12 +157,12 @@ class DataLoader():
         self.bs = bs
         self.drop_last = drop_last
         self.collate_fn = collate_fn
-        self.sampler = Sampler(ds, shuffle, seed)
+        self.sampler = Sampler(ds, shuffle, seed) if sampler is None else sampler
 
     def __len__(self):
         if self.drop_last:
-            return len(self.ds) // self.bs
-        return math.ceil(len(self.ds) / self.bs)
+            return len(self.sampler) // self.bs
+        return math.ceil(len(self.sampler) / self.bs)
 
     def __iter__(self):
         idxs = self.sampler.idxs()   # drawn on the CPU: the same seed gives the same order on every device
@@ -177,10 +176,20 @@ class DataLoader():
 
 
 # %% ../nbs/05_training.ipynb #c0048
+def summed(totals, # numbers: sums and counts of this process
+           reduce, # `reduce(t)`: tensor `t` summed over processes; None: this process is all there is
+          )->list:
+    "`totals` summed over the processes, in float64: sums and counts, never means, so every sample counts once."
+    t = torch.tensor(totals, dtype=torch.float64)
+    if reduce is not None:
+        t = reduce(t)
+    return t.tolist()
+
 def evaluate(model,           # an `nn.Module`; batches are moved to its `model_device`
              loss_func,       # `loss_func(preds, yb)`: the batch's mean loss
              dl,              # batches `(xb, yb)`
              metric=accuracy, # `metric(preds, yb)`: the batch's mean
+             reduce=None,     # `reduce(t)`: tensor `t` summed over the processes that share the work; None: one
             )->tuple:         # mean loss, mean metric
     "Mean loss and `metric` of `model` over all samples of `dl`, in eval mode, without gradients."
     model.eval()
@@ -195,6 +204,7 @@ def evaluate(model,           # an `nn.Module`; batches are moved to its `model_
             tot_loss += loss_func(preds, yb).item() * len(xb)
             tot_metric += metric(preds, yb).item() * len(xb)
             count += len(xb)
+    tot_loss, tot_metric, count = summed([tot_loss, tot_metric, count], reduce)
     if not count:
         raise ValueError("evaluate: the data loader gave no batches")
     return tot_loss / count, tot_metric / count
@@ -294,6 +304,7 @@ def fit(epochs,          # passes over `train_dl`
         progress=True,   # progress bars, with the running loss and samples/s (in a notebook or on a terminal)
         verbose=True,    # print each epoch's metrics
         metric=accuracy, # `metric(preds, yb)`, reported as 'accuracy'
+        reduce=None,     # `reduce(t)`: `t` summed over the processes that share each batch, for exact metrics
        )->History:
     "Train `model` for `epochs` on `train_dl`, evaluating on `valid_dl` after each epoch; stop at a number not finite."
     hist = History()
@@ -329,9 +340,10 @@ def fit(epochs,          # passes over `train_dl`
         if not count:
             raise ValueError("fit: train_dl gave no batches")
         secs = time.perf_counter() - start
+        tot_loss, count = summed([tot_loss, count], reduce)
         train_loss = tot_loss / count
-        valid_loss, acc = evaluate(model, loss_func, valid_dl, metric)
-        hist.epochs.append(dict(epoch=epoch, train_loss=train_loss, valid_loss=valid_loss, accuracy=acc))
+        valid_loss, acc = evaluate(model, loss_func, valid_dl, metric, reduce)
+        hist.epochs.append(dict(epoch=epoch, train_loss=train_loss, valid_loss=valid_loss, accuracy=acc, secs=secs))
         if verbose:
             write = mb.write if show else print
             write(f"epoch {epoch}: train loss {train_loss:.4f}, valid loss {valid_loss:.4f}, accuracy {acc:.4f} "
@@ -573,6 +585,14 @@ def resumed(resume, # a file that `train(save=...)` wrote
         raise ArgError(f"resume: {e}") from None
     return ck
 
+class OneProcess():
+    "The processes `train` runs on, when there is one: chapter 07's `World` answers the same for several."
+    rank = 0   # this process's number
+    size = 1   # how many processes share the work
+    def sampler(self, ds, shuffle=False, seed=None, remainder='pad'): return Sampler(ds, shuffle, seed)
+    def wrap(self, model): return model   # with several processes: a model that averages its gradients
+    reduce = None                         # with several processes: a tensor summed over all of them
+
 def train(arch=None,             # 'mlp' or 'cnn'; None: 'mlp', or the arch of `resume`
           data=None,             # `get_data`'s path (None: $KAIMING_NB_DATA, the cache or the subset), or 4 tensors
           init='kaiming_normal', # a scheme of `INITS`; 'default': PyTorch's
@@ -588,22 +608,34 @@ def train(arch=None,             # 'mlp' or 'cnn'; None: 'mlp', or the arch of `
           device='auto',         # where the model and the data go, once: see `get_device`
           save=None,             # write the trained model here, atomically, for `load_model` (or `resume`)
           resume=None,           # a file `save` wrote: train its model on, with its optimizer state and normalization
+          world=None,            # the processes to train on, each with `bs / world.size` of every batch; None: one
          )->tuple:               # model, `History`, `layer_stats` before training
     "Fit `get_model(arch)` to MNIST from `get_data(data)`, normalized, by momentum SGD (0.9, wd 1e-4) and `one_cycle`."
     check_train_args(arch, init, epochs, lr, bs, seed, data)
+    world = world or OneProcess()
+    main = world.rank == 0   # only the first process prints and saves
+    verbose = verbose and main
+    progress = progress and main
     dev = get_device(device)
     save = None if save is None else output_file(save, 'save')
     ck = None if resume is None else resumed(resume, arch)
     arch = ck['meta']['arch'] if ck else arch or 'mlp'
     recipe = RECIPES[arch] | {k: v for k, v in dict(epochs=epochs, lr=lr, bs=bs).items() if v is not None}
+    if recipe['bs'] % world.size:
+        raise ArgError(f"bs {recipe['bs']} does not split over {world.size} processes: make it a multiple of it")
     if not isinstance(data, (tuple, list)):
         data = get_data(data, download=download, verbose=verbose, subset=subset, full=full)
     x_train, y_train, x_valid, y_valid = data
+    train_sampler = world.sampler(len(x_train), shuffle=True, seed=seed)    # errors before any work, as the above
+    valid_sampler = world.sampler(len(x_valid), remainder='keep')           # every image counted once
     m, s = (ck['meta']['mean'], ck['meta']['std']) if ck else stats(x_train)
     x_train, x_valid = normalize(x_train, m, s).to(dev), normalize(x_valid, m, s).to(dev)
     y_train, y_valid = y_train.to(dev), y_valid.to(dev)
     if verbose:
-        print(f"device: {dev}" + (f" ({torch.get_num_threads()} threads)" if dev.type == 'cpu' else ''))
+        threads = torch.get_num_threads()
+        each = f"{threads} thread{'s' if threads > 1 else ''}" + (' each' if world.size > 1 else '')
+        processes = f", {world.size} processes" if world.size > 1 else ''
+        print(f"device: {dev}{processes}" + (f" ({each})" if dev.type == 'cpu' else ''))
     with torch_settings(seed=seed):
         model = init_weights_(get_model(arch), init).to(dev)
         if arch == 'cnn':
@@ -616,64 +648,21 @@ def train(arch=None,             # 'mlp' or 'cnn'; None: 'mlp', or the arch of `
         if verbose:
             start = f'resumed from {resume}' if ck else f'{init} init'
             print(f"{arch}, {start}: layer statistics on 512 training images\n{format_table(ls, LAYER_COLUMNS)}")
-        train_dl = DataLoader(Dataset(x_train, y_train), recipe['bs'], shuffle=True, seed=seed)
-        valid_dl = DataLoader(Dataset(x_valid, y_valid), 1024)
-        hist = fit(recipe['epochs'], model, cross_entropy, opt, train_dl, valid_dl,
-                   sched=one_cycle(recipe['lr']), progress=progress, verbose=verbose)
+        train_dl = DataLoader(Dataset(x_train, y_train), recipe['bs'] // world.size, sampler=train_sampler)
+        valid_dl = DataLoader(Dataset(x_valid, y_valid), 1024, sampler=valid_sampler)
+        hist = fit(recipe['epochs'], world.wrap(model), cross_entropy, opt, train_dl, valid_dl,
+                   sched=one_cycle(recipe['lr']), progress=progress, verbose=verbose, reduce=world.reduce)
     if verbose:
         print(f"final validation accuracy: {hist.epochs[-1]['accuracy']:.4f}")
-    if save:
+    if save and main:
         done = recipe['epochs'] + (ck['meta']['epochs_trained'] if ck else 0)
         meta = dict(arch=arch, mean=float(m), std=float(s), recipe=dict(init=init, seed=seed, **recipe),
-                    metrics=hist.epochs[-1], epochs_trained=done, resumed_from=None if ck is None else str(resume))
+                    metrics=hist.epochs[-1], processes=world.size, epochs_trained=done,
+                    resumed_from=None if ck is None else str(resume))
         save_checkpoint(save, model, opt, meta)
         if verbose:
             print(f"model saved to {save}")
     return model, hist, ls
-
-
-# %% ../nbs/05_training.ipynb #n0110
-def plot_file(plot, # where `kaiming_nb_train` is asked to save its plots
-             )->Path:
-    "`plot`, `.png` added if it has no suffix; an `ArgError` if matplotlib cannot write its type, or its folder."
-    fn = Path(plot)
-    if not fn.suffix:
-        fn = fn.with_suffix('.png')
-    types = FigureCanvasBase.get_supported_filetypes()
-    if fn.suffix[1:].lower() not in types:
-        raise ArgError(f"plot: {plot}: matplotlib cannot write {fn.suffix} files; use one of {', '.join(types)}")
-    return output_file(fn, 'plot')
-
-@call_parse
-def kaiming_nb_train(arch:str=None,             # mlp or cnn (default: mlp, or the --resume file's)
-                     data:str=None,             # IDX folder or mnist.pkl.gz (default: $KAIMING_NB_DATA, cache, subset)
-                     init:str='kaiming_normal', # a scheme of kaiming_nb.init.INITS, or default (PyTorch's)
-                     epochs:int=None,           # passes over the data (default: 3 for the MLP, 4 for the CNN)
-                     lr:float=None,             # peak of the one-cycle schedule (default: 0.05 MLP, 0.4 CNN)
-                     bs:int=None,               # batch size (default: 64 for the MLP, 256 for the CNN)
-                     seed:int=42,               # seed for the initial weights and the batch order
-                     device:str='auto',         # auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps
-                     save:str=None,             # write the trained model here, for load_model or --resume
-                     resume:str=None,           # train on from the model that --save wrote here
-                     plot:str=None,             # save loss curve and layer statistics here (.png if no suffix)
-                     download:bool=False,       # download full MNIST into the cache if it is not found
-                     progress:bool=True,        # show a progress bar on a terminal; --no-progress hides it
-                     subset:bool=False,         # use the embedded subset, whatever KAIMING_NB_DATA or the cache hold
-                     full:bool=False):          # require full MNIST: fail if it is not found, not use the subset
-    "Train the lesson's MLP or CNN on MNIST: where the data came from, the device, layer statistics, metrics per epoch."
-    with command_line('kaiming_nb_train'):
-        plot_fn = None if plot is None else plot_file(plot)
-        model, hist, ls = train(arch, data, init, epochs, lr, bs, seed, download, progress,
-                                subset=subset, full=full, device=device, save=save, resume=resume)
-        if plot_fn is None:
-            return
-        fig, axs = plt.subplots(1, 5, figsize=(19, 3.8))
-        start = f"{arch or 'mlp'}, {init} init" if resume is None else f"resumed from {Path(resume).name}"
-        hist.plot(axs[0]).set_title(f"{start}: loss")
-        plot_layer_stats(ls, axs=axs[1:])
-        fig.tight_layout()
-        fig.savefig(plot_fn, dpi=100)
-        print(f"plots saved to {plot_fn}")
 
 
 # %% ../nbs/05_training.ipynb #n0121
