@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLOT = re.compile(r'\bshow_images\(|\bplt\.|\.plot\(|\bimshow\(')
 TRACEBACK = re.compile(r'Traceback \(most recent call last\)|^\w+(Error|Exception)\b.*:', re.M)
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
+CELL = re.compile(r'# %% (\S+?\.ipynb)')  # nbdev's mark of the notebook a cell comes from
 MACHINE_PATH = re.compile(r'/tmp/|/var/folders/|/root\b|/home/\w|/work/|shared/data')
 BLOCK = {'p', 'div', 'pre', 'li', 'ul', 'ol', 'table', 'tr', 'td', 'th', 'br', 'blockquote', 'hr', *(f'h{i}' for i in range(1, 7))}
 IMAGES = ('image/png', 'image/jpeg')
@@ -128,7 +129,7 @@ def errors(nb):
             if m := MACHINE_PATH.search(text): yield i, f'machine path in a saved output: {snip(text[max(0, m.start() - 20):])}'
 
 def exported(lib):
-    "{notebook path (relative to the repo): [(module, name, has a docstring), ...]}: the functions and classes of each module's __all__."
+    "{notebook path (relative to the repo): [(module, name, has a docstring), ...]}: each module's __all__, by exporting notebook."
     res = {}
     for py in sorted(lib.glob('*.py')):
         if py.name.startswith('_'): continue
@@ -136,12 +137,18 @@ def exported(lib):
         m = re.search(r'File to edit: (\S+?\.ipynb)', src)
         if not m: continue
         tree, names, defs = ast.parse(src), [], {}
+        cells = [(i, c.group(1)) for i, line in enumerate(src.splitlines(), 1) if (c := CELL.match(line))]
         for n in tree.body:
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): defs[n.name] = bool(ast.get_docstring(n))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                # the notebook of the cell it is in: a module's cells can come from several notebooks
+                cell_nb = max(((i, f) for i, f in cells if i < n.lineno), default=(0, m.group(1)))[1]
+                defs[n.name] = (bool(ast.get_docstring(n)), cell_nb)
             elif isinstance(n, ast.Assign) and any(getattr(t, 'id', '') == '__all__' for t in n.targets):
                 names = ast.literal_eval(n.value)
-        nb = (py.parent / m.group(1)).resolve().relative_to(ROOT)
-        res.setdefault(str(nb), []).extend((py.name, o, defs[o]) for o in names if o in defs)
+        for o in names:
+            if o not in defs: continue
+            nb = (py.parent / defs[o][1]).resolve().relative_to(ROOT)
+            res.setdefault(str(nb), []).append((py.name, o, defs[o][0]))
     return res
 
 def check_show_doc(nb, page, mod, name, doc):

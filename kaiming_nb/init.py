@@ -11,8 +11,7 @@ from .core import model_device, leaf_modules, first_tensor, Hooks
 
 
 # %% auto #0
-__all__ = ['INITS', 'gain', 'fans', 'kaiming2_', 'kaiming_uniform_', 'kaiming_normal_', 'xavier_normal_', 'xavier_uniform_',
-           'init_weights_', 'layer_stats', 'plot_layer_stats']
+__all__ = ['INITS', 'gain', 'fans', 'kaiming2_', 'kaiming_uniform_', 'kaiming_normal_', 'xavier_normal_', 'xavier_uniform_', 'init_weights_', 'layer_stats', 'plot_layer_stats', 'orthogonal_', 'delta_orthogonal_']
 
 # %% ../nbs/02_init.ipynb #c0021
 def gain(a, # negative slope of the leaky ReLU that follows; 0: ReLU, 1: none
@@ -194,3 +193,39 @@ def plot_layer_stats(stats,                    # what `layer_stats` returned
     axs[0].figure.tight_layout()
     return axs
 
+
+# %% ../nbs/08_isometry.ipynb #i0019
+def orthogonal_(w,              # floating tensor `(out, in, *kernel)`, filled in place
+                gain=1.,        # all singular values of the filled matrix
+                generator=None, # a `torch.Generator`; None: the global one
+               ):
+    "Fill `w` with a random orthogonal matrix `(out, in * kernel)` times `gain`, drawn as `torch.nn.init.orthogonal_`."
+    fans(w)   # a clear error for a tensor of fewer than 2 dimensions
+    if not _fillable(w): return w
+    rows = w.shape[0]
+    cols = w.numel() // rows
+    a = w.new_empty(rows, cols).normal_(0, 1, generator=generator)
+    wide = rows < cols
+    q, r = torch.linalg.qr(a.T if wide else a)   # q: orthonormal columns
+    q = q * torch.diag(r).sign()                  # the sign fix: q uniformly distributed
+    if wide: q = q.T
+    with torch.no_grad(): return w.copy_(q.reshape(w.shape)).mul_(gain)
+
+# %% ../nbs/08_isometry.ipynb #i0026
+def delta_orthogonal_(w,              # floating tensor `(out, in, *kernel)`, an odd kernel; filled in place
+                      gain=1.,        # the singular values of the centre tap
+                      generator=None, # a `torch.Generator`; None: the global one
+                     ):
+    "Zeros, except for an `orthogonal_` `(out, in)` matrix times `gain` at the kernel's centre tap (Xiao et al. 2018)."
+    fans(w)
+    kernel = tuple(w.shape[2:])
+    if any(k % 2 == 0 for k in kernel):
+        raise ValueError(f"delta_orthogonal_: weight {tuple(w.shape)} has no centre tap; use odd kernel sizes")
+    if not _fillable(w): return w
+    centre = tuple(k // 2 for k in kernel)
+    with torch.no_grad(): w.zero_()
+    orthogonal_(w[(slice(None), slice(None), *centre)], gain, generator)
+    return w
+
+# %% ../nbs/08_isometry.ipynb #i0031
+INITS.update(orthogonal=orthogonal_, delta_orthogonal=delta_orthogonal_)
