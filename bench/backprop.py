@@ -56,9 +56,11 @@ def peak(path, name):
     return dict(extra=mib('VmHWM') - before, total=mib('VmHWM'))
 
 def measure_peak(path, name):
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
-    r = subprocess.run([sys.executable, __file__, '--path', path, '--peak', name, '--threads', str(torch.get_num_threads())],
-                       env=env, capture_output=True, text=True)
+    "`peak(path, name)` in a fresh subprocess with this one's threads; `path` None: it finds full MNIST as `load` does."
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')   # the same $KAIMING_NB_DATA, so the same data
+    where = [] if path is None else ['--path', os.fspath(path)]
+    cmd = [sys.executable, __file__, *where, '--peak', name, '--threads', str(torch.get_num_threads())]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if r.returncode: raise RuntimeError(f"peak-memory subprocess for {name} failed:\n{r.stderr}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #k0003
 from __future__ import annotations
-import os, tempfile
+import os, secrets, stat, tempfile
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -72,6 +72,24 @@ def torch_settings(threads:int=None,     # `torch.set_num_threads`
         torch.set_flush_denormal(saved_flush)
         torch.set_default_dtype(saved_dtype)
 
+# %% ../nbs/00_core.ipynb #x0001
+def _existing_mode(fn, # a file that may exist
+                  )->int|None:
+    "The permission bits of `fn`, or None if there is no such file; a `PermissionError` if it is read-only."
+    try: mode = stat.S_IMODE(os.stat(fn).st_mode)
+    except FileNotFoundError: return None
+    if not mode & stat.S_IWUSR:   # the owner's write bit, checked by hand: as root, no bit stops a write
+        raise PermissionError(f"{fn}: read-only (mode {mode:#o}), not replaced: make it writable (chmod u+w) first")
+    return mode
+
+# %% ../nbs/00_core.ipynb #x0002
+def _create_beside(fn, # the destination
+                  )->tuple: # open file descriptor, path
+    "A new, empty temporary file in `fn`'s folder, created as `open` creates files: mode `0o666` less the umask."
+    tmp = fn.parent/f'.{fn.name}.{secrets.token_hex(4)}.tmp'
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0)   # O_EXCL: never an existing file
+    return os.open(tmp, flags, 0o666), tmp
+
 # %% ../nbs/00_core.ipynb #k0018
 def write_atomic(fn,      # destination; its folder is created if needed
                  b:bytes, # the whole content
@@ -79,14 +97,16 @@ def write_atomic(fn,      # destination; its folder is created if needed
     "Write `b` to `fn` through a temporary file and an atomic rename: `fn` is either untouched or complete."
     fn = Path(fn)
     fn.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=fn.parent, prefix=f'.{fn.name}.', suffix='.tmp')
+    mode = _existing_mode(fn)
+    fd, tmp = _create_beside(fn)
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(b)
             f.flush()
             os.fsync(f.fileno())
+        if mode is not None: os.chmod(tmp, mode)   # a replaced file keeps its mode
         os.replace(tmp, fn)
-    finally: Path(tmp).unlink(missing_ok=True)
+    finally: tmp.unlink(missing_ok=True)
 
 # %% ../nbs/00_core.ipynb #k0022
 def model_device(model, # an `nn.Module`

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #c0003
 from __future__ import annotations
-import gzip, hashlib, io, math, os, pickle, sys, tempfile, time, urllib.request, zlib
+import gzip, hashlib, io, math, os, pickle, socket, sys, tempfile, threading, time, urllib.request, zlib
 from contextlib import contextmanager, redirect_stderr
 from unittest import mock
 from pathlib import Path
@@ -23,7 +23,7 @@ __all__ = ['MNIST_MD5', 'N_VALID', 'MODULE_FILE', 'EMBEDDED', 'EMBEDDED_SHA256',
 
 # %% ../nbs/01_data.ipynb #c0006
 class DataError(ValueError):
-    "A data file that is malformed, inconsistent or fails its checksum; the message names the file and the problem."
+    "Data that is malformed, inconsistent or fails its checksum; the message names the file (or function) and why."
 
 class ArgError(ValueError):
     "A bad argument: the message names it and says what is allowed. On the command line, one line and exit status 2."
@@ -125,6 +125,7 @@ def read_named(folder,         # where to look
         except DataError as e: errors.append(str(e))
     raise DataError('; '.join(errors))
 
+# %% ../nbs/01_data.ipynb #x0012
 def check_labels(y,    # labels: a 1-d integer array
                  name, # where they come from, for errors
                 ):
@@ -133,6 +134,7 @@ def check_labels(y,    # labels: a 1-d integer array
     bad = y[(y < 0) | (y > 9)]
     if len(bad): raise DataError(f"{name}: labels must be digits 0-9, found {int(bad[0])}")
 
+# %% ../nbs/01_data.ipynb #x0013
 def read_pair(folder,       # a folder of MNIST-named IDX files
               prefix,       # 'train' or 't10k'
               verify=False, # require MNIST's md5s (else only report whether they match)
@@ -140,20 +142,22 @@ def read_pair(folder,       # a folder of MNIST-named IDX files
     "The checked images and labels of the `prefix` files in `folder`, and whether both md5s match."
     xname, yname = f'{prefix}-images-idx3-ubyte', f'{prefix}-labels-idx1-ubyte'
     (x, xf, okx), (y, yf, oky) = [read_named(folder, name, MNIST_MD5[name], verify) for name in (xname, yname)]
-    if x.ndim != 3 or x.dtype != np.uint8:
-        raise DataError(f"{xf}: expected uint8 images (n, rows, cols), got {x.dtype} {x.shape}")
+    if x.shape[1:] != (28, 28) or x.dtype != np.uint8:   # 28 x 28: what every chapter's models take
+        raise DataError(f"{xf}: expected uint8 images (n, 28, 28), got {x.dtype} {x.shape}")
     if y.ndim != 1 or y.dtype != np.uint8:
         raise DataError(f"{yf}: expected uint8 labels (n,), got {y.dtype} {y.shape}")
     if len(x) != len(y): raise DataError(f"{xf} has {len(x):,} images but {yf} has {len(y):,} labels")
     check_labels(y, yf)
     return x, y, okx and oky
 
+# %% ../nbs/01_data.ipynb #x0014
 def to_tensors(x, # uint8 images `(n, rows, cols)`
                y, # uint8 labels `(n,)`
               )->tuple:
     "uint8 images `x` and labels `y` as mnist.pkl has them: float32 `(n, 784)` pixels = byte/256, int64 labels."
     return torch.from_numpy(x.reshape(len(x), -1).astype(np.float32) / 256), torch.from_numpy(y.astype(np.int64))
 
+# %% ../nbs/01_data.ipynb #x0015
 def load_folder(folder,           # a folder with MNIST's four IDX files (gzipped or raw)
                 test_split=False, # the test split instead of train and valid
                 verify=False,     # require MNIST's md5s
@@ -165,6 +169,21 @@ def load_folder(folder,           # a folder with MNIST's four IDX files (gzippe
         too_few = f"the training files have {len(x):,} rows, need more than {N_VALID:,} to split off the valid set"
         raise DataError(f"{folder}: {too_few}")
     return (*to_tensors(x[:-N_VALID], y[:-N_VALID]), *to_tensors(x[-N_VALID:], y[-N_VALID:])), ok
+
+# %% ../nbs/01_data.ipynb #x0020
+def _pkl_pixels(x,    # the images of one split: an array of numbers `(n, 784)`
+                name, # where they come from, for errors
+               )->np.ndarray:  # float32 pixels in [0, 1]
+    "Pixels `x` as mnist.pkl has them, float32 in [0, 1]: integers are bytes, scaled by 1/256 as the IDX reader does."
+    if x.dtype.kind in 'iu':
+        if x.min() < 0 or x.max() > 255:
+            bad = x[(x < 0) | (x > 255)][0]
+            raise DataError(f"{name}: integer pixels must be bytes, 0 to 255; found {bad}")
+        return x.astype(np.float32) / 256
+    if not (x.min() >= 0 and x.max() <= 1):   # not true of NaN either
+        bad = x[~((x >= 0) & (x <= 1))][0]
+        raise DataError(f"{name}: float pixels must be in [0, 1] as mnist.pkl has them (byte / 256); found {bad}")
+    return x.astype(np.float32)
 
 # %% ../nbs/01_data.ipynb #c0021
 def pkl_split(x,    # images of one split, as mnist.pkl holds them
@@ -182,15 +201,39 @@ def pkl_split(x,    # images of one split, as mnist.pkl holds them
         raise DataError(f"{name}: expected integer labels (n,), got {y.dtype} {y.shape}")
     if len(x) != len(y): raise DataError(f"{name} has {len(x):,} images but {len(y):,} labels")
     check_labels(y, name)
-    return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.int64))
+    return torch.from_numpy(_pkl_pixels(x, name)), torch.from_numpy(y.astype(np.int64))
 
+# %% ../nbs/01_data.ipynb #x0022
+_PKL_GLOBALS = {  # what pickles of numpy arrays name: mnist.pkl's (numpy 1), numpy 2's, and protocol 5's
+    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'), ('numpy', 'ndarray'),
+    ('numpy', 'dtype'), ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
+    ('numpy.core.numeric', '_frombuffer'), ('numpy._core.numeric', '_frombuffer'),
+    ('_codecs', 'encode'),  # bytes, as Python 3 writes them at protocol 2
+}
+
+class _MnistUnpickler(pickle.Unpickler):
+    "An unpickler that builds numpy arrays, tuples and lists, and refuses any other function or class a pickle names."
+    def __init__(self,
+                 f,  # the (uncompressed) pickle, open for reading
+                 fn, # where it comes from, for errors
+                ):
+        super().__init__(f, encoding='latin-1')   # mnist.pkl was written by Python 2
+        self.fn = fn
+
+    def find_class(self, module, name):
+        if (module, name) not in _PKL_GLOBALS:
+            raise DataError(f"{self.fn}: refuses to load {module}.{name}: not an MNIST pickle")
+        return super().find_class(module, name)
+
+# %% ../nbs/01_data.ipynb #x0023
 def load_pkl(fn,               # a classic mnist.pkl.gz
              test_split=False, # the test split instead of train and valid
             )->tuple:
     "`(x_train, y_train, x_valid, y_valid)`, or `(x_test, y_test)` if `test_split`, from a classic `mnist.pkl.gz`."
     try:
-        with gzip.open(fn, 'rb') as f: sets = pickle.load(f, encoding='latin-1')
+        with gzip.open(fn, 'rb') as f: sets = _MnistUnpickler(f, fn).load()
         (xt, yt), (xv, yv), (xs, ys) = sets
+    except DataError: raise
     except Exception as e: raise DataError(f"{fn}: not a readable mnist.pkl.gz ({type(e).__name__}: {e})") from None
     splits = {'test': (xs, ys)} if test_split else {'train': (xt, yt), 'valid': (xv, yv)}
     return tuple(t for split, (x, y) in splits.items() for t in pkl_split(x, y, f"{fn} ({split})"))
@@ -252,7 +295,7 @@ MIRRORS = [  # tried in order
     'https://storage.googleapis.com/cvdf-datasets/mnist/',
 ]
 READ_TIMEOUT = 30.  # seconds a mirror may take to connect, and to send each piece of a file
-DOWNLOAD_DEADLINE = 300.  # seconds one file may take to download, all of it, before the next mirror is tried
+DOWNLOAD_DEADLINE = 600.  # seconds a whole download may take: all its files, from all mirrors
 
 def mirrors_to_try(mirrors=None, # base URLs: a list, or a string of them separated by commas
                   )->list:
@@ -274,25 +317,87 @@ def write_problem(folder, # created if it does not exist
         with tempfile.TemporaryFile(dir=folder): return None
     except OSError as e: return f"{type(e).__name__}: {e.strerror or e}"
 
+# %% ../nbs/01_data.ipynb #x0031
+class _Watchdog:
+    "Shuts down, `seconds` after its `with` block starts, each socket it `watch`es: then no read on it waits longer."
+    def __init__(self,
+                 seconds, # from the start of the `with` block
+                ):
+        self.fired = threading.Event()
+        self._lock = threading.Lock()
+        self._socks = []
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def watch(self,
+              sock, # a socket just connected
+             ):
+        "Watch `sock` through a duplicate of its descriptor, which still works once TLS wraps it; return `sock`."
+        with self._lock:
+            self._socks.append(sock.dup())
+            if self.fired.is_set(): self._shut(self._socks[-1])
+        return sock
+
+    @staticmethod
+    def _shut(sock):
+        try: sock.shutdown(socket.SHUT_RDWR)   # a read waiting on it returns at once, with no data
+        except OSError: pass                   # the other side has closed it already
+
+    def _fire(self):
+        with self._lock:
+            self.fired.set()
+            for sock in self._socks: self._shut(sock)
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._socks: sock.close()
+
+# %% ../nbs/01_data.ipynb #x0032
+class _WatchedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    "urllib's handler of http and https URLs, which gives the socket of each connection to `watchdog` as it opens."
+    def __init__(self,
+                 watchdog, # a `_Watchdog`
+                ):
+        super().__init__()
+        self.watchdog = watchdog
+
+    def do_open(self, http_class, req, **kwargs):
+        def connection(*args, **kw):
+            conn = http_class(*args, **kw)
+            create = conn._create_connection   # http.client's hook: the plain socket, before any TLS handshake
+            conn._create_connection = lambda *a, **k: self.watchdog.watch(create(*a, **k))
+            return conn
+        return super().do_open(connection, req, **kwargs)
+
+# %% ../nbs/01_data.ipynb #x0033
 def fetch_verified(url,                         # a file, maybe gzipped
                    md5,                         # expected md5 of its uncompressed bytes
                    timeout=READ_TIMEOUT,        # seconds, for the connection and each read
-                   deadline=DOWNLOAD_DEADLINE,  # seconds for the whole file
+                   deadline=DOWNLOAD_DEADLINE,  # seconds for all of it: connection, headers and file
                   )->bytes:                     # as downloaded (not uncompressed)
     "The bytes at `url`, whose uncompressed md5 must be `md5`; a `TimeoutError` if they take over `deadline` seconds."
-    give_up_at = time.monotonic() + deadline
     chunks = []
-    with urllib.request.urlopen(url, timeout=min(timeout, deadline)) as r:
-        while chunk := r.read1(1 << 16):
-            chunks.append(chunk)
-            if time.monotonic() > give_up_at:
-                received = sum(map(len, chunks))
-                raise TimeoutError(f"{url}: gave up after {deadline:g} s (the deadline), {received:,} bytes in")
+    with _Watchdog(deadline) as watchdog:
+        opener = urllib.request.build_opener(_WatchedHandler(watchdog))
+        try:
+            with opener.open(url, timeout=min(timeout, deadline)) as r:
+                while chunk := r.read1(1 << 16): chunks.append(chunk)
+        except Exception:
+            if not watchdog.fired.is_set(): raise   # else the watchdog cut it short, as said below
+    if watchdog.fired.is_set():
+        received = sum(map(len, chunks))
+        raise TimeoutError(f"{url}: gave up after {round(deadline, 1):g} s (the deadline), {received:,} bytes in")
     b = b''.join(chunks)
     if (got := hashlib.md5(gunzip(b, url)).hexdigest()) != md5:
         raise DataError(f"{url}: checksum mismatch (md5 {got}, expected {md5})")
     return b
 
+# %% ../nbs/01_data.ipynb #x0036
 def has_verified(folder, # where to look
                  name,   # file name, without `.gz`
                  md5,    # expected md5 of the uncompressed bytes
@@ -302,31 +407,70 @@ def has_verified(folder, # where to look
     except (OSError, DataError): return False
     return True
 
+# %% ../nbs/01_data.ipynb #x0037
+def _unreachable(e, # what a download from a mirror raised
+                )->bool:
+    "Whether `e` says the mirror is out of reach (it timed out, refused or hung up), not that one of its files is bad."
+    return isinstance(e, (TimeoutError, ConnectionError)) or isinstance(getattr(e, 'reason', None), OSError)
+
+# %% ../nbs/01_data.ipynb #x0038
+def _download_file(name,        # file name, without `.gz`
+                   md5,         # expected md5 of the uncompressed file
+                   dest,        # the folder
+                   mirrors,     # base URLs, tried in order
+                   timeout,     # seconds, for the connection and each read
+                   give_up_at,  # the download's deadline, a time of `time.monotonic`
+                   unreachable, # mirrors not to try; those that turn out so are added
+                   progress,    # called with a line at the end of each try; None: nothing
+                  )->list|None: # None once `name.gz` is in `dest`; else the error of each mirror tried
+    "Download `name.gz` into `dest`, verified, from the first mirror that serves it before `give_up_at`."
+    errors = []
+    for m in mirrors:
+        left = give_up_at - time.monotonic()
+        if m in unreachable or left <= 0: continue
+        start = time.monotonic()
+        try:
+            b = fetch_verified(f"{m.rstrip('/')}/{name}.gz", md5, timeout, left)
+            write_atomic(dest/f'{name}.gz', b)
+        except Exception as e:
+            errors.append(f"{name}.gz from {m}: {e}")
+            if _unreachable(e): unreachable.add(m)
+            if progress: progress(f"kaiming_nb: {errors[-1]} (after {time.monotonic() - start:.1f} s)")
+            continue
+        if progress: progress(f"kaiming_nb: {name}.gz from {m}: {len(b):,} bytes in {time.monotonic() - start:.1f} s")
+        return None
+    return errors
+
+# %% ../nbs/01_data.ipynb #x0039
 def download_mnist(dest=None,                  # the folder; None: `mnist_cache()`
                    mirrors=None,               # base URLs, tried in order for each file; None: `mirrors_to_try()`
                    files=MNIST_MD5,            # name: md5 of the uncompressed file
                    timeout=READ_TIMEOUT,       # seconds, for the connection and each read
-                   deadline=DOWNLOAD_DEADLINE, # seconds for each file, from each mirror
+                   deadline=DOWNLOAD_DEADLINE, # seconds for the whole download: all the files, from all mirrors
+                   progress=None,              # called with a line per file tried, `print` say; None: silent
                   )->Path:                     # `dest`
     "Download `files` (name: uncompressed md5) as `name.gz` into `dest` (`mnist_cache()`), trying mirrors in order."
     dest = Path(dest or mnist_cache())
     mirrors = mirrors_to_try(mirrors)
+    if not 0 < deadline < math.inf:
+        raise ArgError(f"deadline must be a finite number of seconds above 0; got {deadline}")
     wanted = {name: md5 for name, md5 in files.items() if not has_verified(dest, name, md5)}
     why = write_problem(dest) if wanted else None
     if why: raise DataError(f"{dest}: cannot write there ({why}); nothing downloaded")
-    failed = []
+    if wanted and progress: progress(f"kaiming_nb: downloading {len(wanted)} file{'s' * (len(wanted) > 1)}, "
+                                     f"{deadline:g} s at most")
+    give_up_at = time.monotonic() + deadline
+    unreachable, missing, errors = set(), [], []
     for name, md5 in wanted.items():
-        errors = []
-        for m in mirrors:
-            try:
-                write_atomic(dest/f'{name}.gz', fetch_verified(f"{m.rstrip('/')}/{name}.gz", md5, timeout, deadline))
-                break
-            except Exception as e: errors.append(f"{m}: {e}")
-        else: failed.append(f"could not download {name}.gz: " + '; '.join(errors))
-    if failed:
-        rest = '' if len(failed) == len(wanted) else " (the other files are downloaded)"
-        raise DataError('; '.join(failed) + rest)
-    return dest
+        failed = _download_file(name, md5, dest, mirrors, timeout, give_up_at, unreachable, progress)
+        if failed is not None:
+            missing.append(f'{name}.gz')
+            errors += failed
+    if not missing: return dest
+    if time.monotonic() >= give_up_at: errors.append(f"the deadline, {deadline:g} s for the whole download, is spent")
+    elif unreachable >= set(mirrors): errors.append("no mirror left to try: each timed out or could not connect")
+    rest = '' if len(missing) == len(wanted) else " (the other files are downloaded)"
+    raise DataError(f"could not download {', '.join(missing)} into {dest}: {'; '.join(errors)}{rest}")
 
 # %% ../nbs/01_data.ipynb #n0017
 @contextmanager
@@ -369,6 +513,7 @@ def cache_holds(cache, # a folder
     held = [name for name in MNIST_MD5 if candidates(cache, name)]
     return f"the cache {cache} holds only {', '.join(held)}" if held else f"nothing in the cache {cache}"
 
+# %% ../nbs/01_data.ipynb #x0050
 def load_mnist(path=None,                  # as in `get_data`
                test_split=False,           # the test split instead of train and valid
                download=True,              # download into the cache when it is empty or bad
@@ -376,6 +521,7 @@ def load_mnist(path=None,                  # as in `get_data`
                full=False,                 # full MNIST or a `DataError`, never the subset
                mirrors=None,               # as in `download_mnist`
                deadline=DOWNLOAD_DEADLINE, # as in `download_mnist`
+               progress=None,              # as in `download_mnist`
               )->tuple:                    # the tensors, where they came from
     "MNIST tensors, and a line saying where they came from (see `get_data`)."
     if subset and (full or path is not None):
@@ -401,7 +547,7 @@ def load_mnist(path=None,                  # as in `get_data`
     except OSError as e: why.append(f"the cache {cache} is not readable ({type(e).__name__}: {e.strerror or e})")
     if download:
         try:
-            download_mnist(cache, mirrors, deadline=deadline)
+            download_mnist(cache, mirrors, deadline=deadline, progress=progress)
             return load_folder(cache, test_split, verify=True)[0], f"a download into {cache} (md5 verified)"
         except DataError as e: why.append(str(e))
         try:
@@ -413,6 +559,7 @@ def load_mnist(path=None,                  # as in `get_data`
     ts = load_embedded(test_split)
     return ts, f"{_describe_subset(ts, test_split)}: {'; '.join(why)}; {HOW_TO_GET_FULL}"
 
+# %% ../nbs/01_data.ipynb #x0051
 def get_data(path=None,                  # IDX folder or mnist.pkl.gz; None: $KAIMING_NB_DATA, cache, download, subset
              test_split=False,           # return the test split instead
              download=True,              # allow the download into the cache
@@ -420,12 +567,21 @@ def get_data(path=None,                  # IDX folder or mnist.pkl.gz; None: $KA
              subset=False,               # the embedded subset, whatever `KAIMING_NB_DATA` or the cache hold
              full=False,                 # require full MNIST: a `DataError` saying how to get it, instead of the subset
              mirrors=None,               # base URLs; None: $KAIMING_NB_MIRRORS (separated by commas), else `MIRRORS`
-             deadline=DOWNLOAD_DEADLINE, # seconds each file may take to download, before the next mirror is tried
+             deadline=DOWNLOAD_DEADLINE, # seconds the whole download may take: all the files, from all mirrors
             )->tuple:                    # x_train, y_train, x_valid, y_valid (or x_test, y_test)
     "MNIST as mnist.pkl split it: `x_train, y_train, x_valid, y_valid`, or `x_test, y_test` if `test_split`."
-    ts, src = load_mnist(path, test_split, download, subset, full, mirrors, deadline)
+    ts, src = load_mnist(path, test_split, download, subset, full, mirrors, deadline, print if verbose else None)
     if verbose: print(f"kaiming_nb: MNIST from {tilde(src)}")
     return ts
+
+# %% ../nbs/01_data.ipynb #x0060
+def _check_std(s, # a std: a number, or a tensor of them
+              ):
+    "Raise a `DataError` (a `ValueError`) naming `s` unless it is finite and not 0, so that dividing by it makes sense."
+    s = torch.as_tensor(s)
+    if not (s.isfinite() & (s != 0)).all():
+        raise DataError(f"normalize: cannot divide by std {s.tolist()}: it must be finite and not 0 "
+                        "(are all the pixels the same, or some NaN?)")
 
 # %% ../nbs/01_data.ipynb #c0041
 def normalize(x, # a tensor
@@ -433,6 +589,7 @@ def normalize(x, # a tensor
               s, # std to divide by
              ):
     "`(x - m) / s`: standardize `x` with mean `m` and std `s`, the *training* set's."
+    _check_std(s)
     return (x - m) / s
 
 def stats(x, # a tensor
@@ -468,36 +625,64 @@ def show_images(x,              # images: `(n, 784)`, `(n, h, w)` or `(n, 1, h, 
         if y is not None: ax.set_title(str(int(y[i])), fontsize=10)
     return axs
 
+# %% ../nbs/01_data.ipynb #x0070
+@contextmanager
+def _line_buffered(stream, # a text stream: `sys.stdout`, say
+                  ):
+    "For a `with` block, make `stream` write out each line as it is printed, if it can; its setting comes back after."
+    before = getattr(stream, 'line_buffering', None)
+    if before is None or not hasattr(stream, 'reconfigure'):   # a notebook's stream, a `StringIO`: nothing to do
+        yield
+        return
+    stream.reconfigure(line_buffering=True)
+    try: yield
+    finally: stream.reconfigure(line_buffering=before)
+
 # %% ../nbs/01_data.ipynb #c0055
 @contextmanager
 def command_line(prog, # the command's name, which starts its messages
                 ):
-    "Run a command's body: a bad argument exits with status 2, a failure with status 1, each with one line on stderr."
-    try: yield
-    except ArgError as e:
-        print(f"{prog}: error: {tilde(e)}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except (DataError, OSError, FloatingPointError) as e:
-        print(f"{prog}: {tilde(e)}", file=sys.stderr)
-        raise SystemExit(1) from None
+    "Run a command's body: one line on stderr, and exit status 2 for a bad argument, 1 for a failure, 130 for Ctrl-C."
+    with _line_buffered(sys.stdout):   # each line shows as it is printed, through a pipe too
+        try: yield
+        except ArgError as e:
+            print(f"{prog}: error: {tilde(e)}", file=sys.stderr)
+            raise SystemExit(2) from None
+        except (DataError, OSError, FloatingPointError) as e:
+            print(f"{prog}: {tilde(e)}", file=sys.stderr)
+            raise SystemExit(1) from None
+        except KeyboardInterrupt:
+            print(f"{prog}: interrupted", file=sys.stderr)
+            raise SystemExit(130) from None
 
+# %% ../nbs/01_data.ipynb #x0071
 @call_parse
-def kaiming_nb_data(path:str=None,        # a folder with MNIST's four IDX files, or mnist.pkl.gz
-                    download:bool=False,   # require full MNIST, downloaded into the cache if needed (or exit status 1)
-                    subset:bool=False):    # the embedded subset, whatever KAIMING_NB_DATA or the cache hold
+def kaiming_nb_data(data:str=None,                    # a folder with MNIST's four IDX files, or mnist.pkl.gz
+                    download:bool=False,              # require full MNIST, downloaded into the cache if needed
+                    subset:bool=False,                # the embedded subset, whatever KAIMING_NB_DATA or the cache hold
+                    deadline:float=DOWNLOAD_DEADLINE, # seconds the whole download may take
+                    path:str=None):                   # old name of --data
     "Print where MNIST came from, its shapes, dtypes and statistics, raw and normalized with the training statistics."
     with command_line('kaiming_nb_data'):
+        if data is not None and path is not None:
+            raise ArgError("--data and --path are one option (--path is its old name): give it once")
+        data = path if data is None else data
         if subset and download:
             raise ArgError("--subset and --download contradict each other: the subset is the one in the package")
-        x_train, y_train, x_valid, y_valid = get_data(path, download=download, subset=subset, full=download)
-    m, s = stats(x_train)
-    print(f"training statistics: mean {m:.4f}, std {s:.4f}")
-    for name, x, y in (('train', x_train, y_train), ('valid', x_valid, y_valid)):
-        xn = normalize(x, m, s)
-        pixels = f"x {tuple(x.shape)} {x.dtype} in [{x.min():.4f}, {x.max():.4f}]"
-        pixels += f", mean {x.mean():.4f} std {x.std():.4f}"
-        labels = f"y {tuple(y.shape)} {y.dtype}, per class {y.bincount(minlength=10).tolist()}"
-        print(f"{name}: {pixels}; normalized mean {xn.mean():.4f} std {xn.std():.4f}; {labels}")
+        if download and data is None and not os.environ.get('KAIMING_NB_DATA'):   # the cache: all four files
+            try: download_mnist(deadline=deadline, progress=print)
+            except DataError as e:
+                raise DataError(f"full MNIST was asked for (--download) and not found: {e}") from None
+        x_train, y_train, x_valid, y_valid = get_data(data, download=download, subset=subset, full=download,
+                                                      deadline=deadline)
+        m, s = stats(x_train)
+        print(f"training statistics: mean {m:.4f}, std {s:.4f}")
+        for name, x, y in (('train', x_train, y_train), ('valid', x_valid, y_valid)):
+            xn = normalize(x, m, s)
+            pixels = f"x {tuple(x.shape)} {x.dtype} in [{x.min():.4f}, {x.max():.4f}]"
+            pixels += f", mean {x.mean():.4f} std {x.std():.4f}"
+            labels = f"y {tuple(y.shape)} {y.dtype}, per class {y.bincount(minlength=10).tolist()}"
+            print(f"{name}: {pixels}; normalized mean {xn.mean():.4f} std {xn.std():.4f}; {labels}")
 
 # %% ../nbs/01_data.ipynb #n0023
 def exit_status(cli,      # a function made a command by `call_parse`

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_distributed.ipynb #d0003
 from __future__ import annotations
-import copy, math, os, pickle, signal, socket, sys, tempfile, time, traceback
+import copy, math, os, pickle, re, signal, socket, sys, tempfile, time, traceback
 import multiprocessing as mp
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +19,9 @@ from .core import torch_settings
 from .data import ArgError, command_line
 from .loss import cross_entropy
 from .init import plot_layer_stats
-from .training import Sampler, Dataset, DataLoader, Optimizer, OneProcess, fit, train, check_train_args, output_file
+from .training import Sampler, Dataset, DataLoader, Optimizer, OneProcess, fit, train
+from .training import check_train_args, output_file
+from .training import RECIPES, get_device, resumed, _check_paths
 
 # %% auto #0
 __all__ = ['LAUNCH_VARS', 'SYNCS', 'launched', 'World', 'port_problem', 'free_port', 'init_world', 'process_group', 'run_rank',
@@ -135,9 +137,11 @@ def run_rank(rank,    # this process's rank
              timeout, # seconds, as in `init_world`
              threads, # torch's threads in this process
              folder,  # where the result (or the error) goes, as `rank{rank}.pt` (or `.err`)
-             job,     # `(fn, args, kwargs)`, pickled
+             job,     # the file that holds `(fn, args, kwargs)`, pickled
             ):
     "One process of `launch`: join the group, run `fn(world, *args, **kwargs)`, leave; its result or error in `folder`."
+    if hasattr(sys.stdout, 'reconfigure'):
+        sys.stdout.reconfigure(line_buffering=True)   # rank 0's lines reach a pipe as they are printed, not at its end
     err = Path(folder) / f'rank{rank}.err'
     def keep_error(e):   # with the time, which tells the first failure from those it caused, and the traceback
         if err.exists():
@@ -148,7 +152,7 @@ def run_rank(rank,    # this process's rank
             e = RuntimeError(f"{type(e).__name__}: {e}")
         err.write_bytes(pickle.dumps((time.time(), e, traceback.format_exc())))
     try:
-        fn, args, kwargs = pickle.loads(job)   # this rank's own copy of every tensor
+        fn, args, kwargs = pickle.loads(Path(job).read_bytes())   # this rank's own copy of every tensor
         with torch_settings(threads=threads), process_group(rank, size, '127.0.0.1', port, 'cpu', timeout) as world:
             try:
                 result = fn(world, *args, **kwargs)
@@ -208,27 +212,29 @@ def launch(fn,           # `fn(world, *args, **kwargs)`, importable by name
            nproc,        # how many processes
            *args,        # for `fn`, pickled: each rank gets its own copy
            threads=None, # torch's threads per process; None: this process's threads shared out
-           port=None,    # where rank 0 listens, on 127.0.0.1; None: a free port
+           port=None,    # where rank 0 listens, on 127.0.0.1; None or 0: a free port
            timeout=60.,  # seconds, as in `init_world`
            grace=5.,     # seconds the other ranks get to end on their own once one has failed
            **kwargs,     # for `fn`
           )->list:       # the result of each rank
     "Run `fn(world, *args, **kwargs)` in `nproc` new processes on this machine's CPU, and return each rank's result."
-    if port is None:
+    if not port:   # 0 too: to a socket, 'any free port', which the other ranks could not find
         port = free_port()
     elif why := port_problem('127.0.0.1', port):
-        raise RuntimeError(f"launch: port {port} of 127.0.0.1 is not free ({why}); pick another, or None for any")
+        raise RuntimeError(f"launch: port {port} of 127.0.0.1 is not free ({why}); pick another, or None"
+                           " for any free one")
     threads = threads or max(1, torch.get_num_threads() // nproc)
-    job = pickle.dumps((fn, args, kwargs))
     spawn = mp.get_context('spawn')
     with tempfile.TemporaryDirectory() as folder:
+        job = Path(folder) / 'job.pkl'   # a file, not the start-up pipe, which blocks on a rank that died at start
+        job.write_bytes(pickle.dumps((fn, args, kwargs)))
         procs = [spawn.Process(target=run_rank, args=(r, nproc, port, timeout, threads, folder, job),
                                name=f'rank {r}', daemon=True) for r in range(nproc)]
         try:
             for p in procs:
                 p.start()
             failed = wait_ranks(procs, grace)
-        finally:   # on an error, and on Ctrl-C, too
+        finally:   # on an error, and on Ctrl-C (`KeyboardInterrupt`), too: no rank is left behind
             for p in procs:
                 if p.is_alive():
                     p.kill()
@@ -462,6 +468,17 @@ def fit_parallel(world,          # a `World`, or `OneProcess()`
                progress=False, verbose=False, reduce=world.reduce)
     return model.state_dict(), hist
 
+# %% ../nbs/07_distributed.ipynb #x0001
+def _marked(world,    # a `World`
+            marker,   # a path: this rank creates `{marker}.rank{rank}` once it is in its group
+            fn,       # then it runs `fn(world, *args, **kwargs)`
+            *args,    # for `fn`
+            **kwargs, # for `fn`
+           ):
+    "For tests: `fn(world, *args, **kwargs)`, once this rank has made a file that says it is in its group: an event."
+    Path(f"{marker}.rank{world.rank}").touch()
+    return fn(world, *args, **kwargs)
+
 # %% ../nbs/07_distributed.ipynb #d0079
 def train_rank(world,    # a `World`, or `OneProcess()`
                **kwargs, # for `train`
@@ -473,7 +490,8 @@ def train_rank(world,    # a `World`, or `OneProcess()`
 # %% ../nbs/07_distributed.ipynb #d0081
 def plot_file(plot, # where `kaiming_nb_train` is asked to save its plots
              )->Path:
-    "`plot`, `.png` added if it has no suffix; an `ArgError` if matplotlib cannot write its type, or its folder."
+    "`plot`, `.png` added if it has no suffix; an `ArgError` if it is a folder, or its type or folder is not writable."
+    output_file(plot, 'plot')   # not '', nor a folder: `--plot /tmp` must not write /tmp.png, outside the folder named
     fn = Path(plot)
     if not fn.suffix:
         fn = fn.with_suffix('.png')
@@ -488,32 +506,29 @@ def kaiming_nb_train(arch:str=None,             # mlp or cnn (default: mlp, or t
                      init:str='kaiming_normal', # a scheme of kaiming_nb.init.INITS, or default (PyTorch's)
                      epochs:int=None,           # passes over the data (default: 3 for the MLP, 4 for the CNN)
                      lr:float=None,             # peak of the one-cycle schedule (default: 0.05 MLP, 0.4 CNN)
-                     bs:int=None,               # batch size (default: 64 for the MLP, 256 for the CNN)
+                     bs:int=None,               # batch (default: 64 MLP, 256 CNN, rounded down to split over --nproc)
                      seed:int=42,               # seed for the initial weights and the batch order
                      device:str='auto',         # auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps
-                     save:str=None,             # write the trained model here, for load_model or --resume
+                     save:str=None,             # the model's file; may be --resume's (replaced atomically once trained)
                      resume:str=None,           # train on from the model that --save wrote here
                      plot:str=None,             # save loss curve and layer statistics here (.png if no suffix)
-                     download:bool=False,       # download full MNIST into the cache if it is not found
+                     download:bool=False,       # require full MNIST, downloaded to the cache if needed (or exit 1)
                      progress:bool=True,        # show a progress bar on a terminal; --no-progress hides it
                      subset:bool=False,         # use the embedded subset, whatever KAIMING_NB_DATA or the cache hold
                      full:bool=False,           # require full MNIST: fail if it is not found, not use the subset
                      nproc:int=1,               # train on this many processes of this machine's CPU, sharing each batch
-                     port:int=None):            # where rank 0 of --nproc listens on 127.0.0.1 (default: a free port)
+                     port:int=None):            # rank 0's port on 127.0.0.1, for --nproc only (default or 0: any free)
     "Train the lesson's MLP or CNN on MNIST, in one process, in `--nproc` processes, or in each one torchrun starts."
     with command_line('kaiming_nb_train'):
-        plot_fn = None if plot is None else plot_file(plot)
         check_train_args(arch, init, epochs, lr, bs, seed, data)
-        if not (isinstance(nproc, int) and nproc >= 1):
-            raise ArgError(f"nproc must be a whole number, 1 or more; got {nproc!r}")
-        if nproc > 1 and (launched() or device not in ('auto', 'cpu')):
-            raise ArgError("--nproc starts processes on this machine's CPU; for GPUs, or under torchrun, "
-                           "start them with torchrun --nproc_per_node N (and leave --nproc out)")
+        save, plot_fn, bs = _check_cli_args(arch, bs, nproc, port, device, subset, full, download, data, save, plot,
+                                            resume)
         job = dict(arch=arch, data=data, init=init, epochs=epochs, lr=lr, bs=bs, seed=seed, download=download,
-                   progress=progress, subset=subset, full=full, save=save, resume=resume)
+                   progress=progress, subset=subset, full=full or download, save=save, resume=resume)
         if launched():
-            with process_group(device=device) as world:
-                hist, ls = train_rank(world, device=world.device, **job)
+            dev = _rank_device(device)   # on CUDA, this rank's GPU: `$LOCAL_RANK`
+            with _one_line_group_errors(os.environ['RANK']), process_group(device=dev) as world:
+                hist, ls = train_rank(world, device=dev, **job)
             if world.rank:
                 return
         elif nproc > 1:
@@ -529,6 +544,81 @@ def kaiming_nb_train(arch:str=None,             # mlp or cnn (default: mlp, or t
         fig.tight_layout()
         fig.savefig(plot_fn, dpi=100)
         print(f"plots saved to {plot_fn}")
+
+# %% ../nbs/07_distributed.ipynb #x0003
+def _split_batch(arch,    # as given to `kaiming_nb_train`: None is the --resume file's arch, or mlp
+                 bs,      # as given: None is the recipe's
+                 resume,  # as given
+                 size,    # the number of processes that share each batch
+                 verbose, # print the batch chosen, when it is not the recipe's
+                )->int|None: # the batch of all the processes together; None: the recipe's
+    "`bs`, an `ArgError` if it does not split over `size` processes; if None, the recipe's, rounded down to split."
+    if bs is not None and bs % size:
+        raise ArgError(f"bs {bs} does not split over {size} processes: make it a multiple of {size}")
+    if bs is not None or size == 1:
+        return bs
+    recipe = RECIPES[arch or (resumed(resume, None)['meta']['arch'] if resume else 'mlp')]['bs']
+    if recipe < size:
+        raise ArgError(f"{size} processes need a batch of {size} or more; the recipe's is {recipe}: give --bs")
+    if recipe % size and verbose:
+        print(f"batch {recipe // size * size}: the recipe's {recipe} rounded down to split over {size} processes")
+    return recipe // size * size
+
+def _check_cli_args(arch,     # as given to `kaiming_nb_train`, as are all the others
+                    bs,       # the batch size
+                    nproc,    # processes to start
+                    port,     # for rank 0
+                    device,   # auto, cpu, ...
+                    subset,   # use the subset
+                    full,     # require full MNIST
+                    download, # require full MNIST, downloaded if needed
+                    data,     # an input file or folder
+                    save,     # an output file
+                    plot,     # an output file
+                    resume,   # an input file
+                   )->tuple:  # the save file, the plot file (each None if not asked for), the batch size
+    "What `kaiming_nb_train` adds to `train`'s arguments, checked before any work or process: an `ArgError` if wrong."
+    if not (isinstance(nproc, int) and nproc >= 1):
+        raise ArgError(f"nproc must be a whole number, 1 or more; got {nproc!r}")
+    if nproc > 1 and (launched() or device not in ('auto', 'cpu')):
+        raise ArgError("--nproc starts processes on this machine's CPU; for GPUs, or under torchrun, "
+                       "start them with torchrun --nproc_per_node N (and leave --nproc out)")
+    if port is not None and not 0 <= port <= 65535:
+        raise ArgError(f"port must be 1 to 65535 (or 0 for any free port); got {port}")
+    if nproc > 1 and port and (why := port_problem('127.0.0.1', port)):
+        raise ArgError(f"port {port} of 127.0.0.1 is in use: {why}; pick another, or 0 for any free port")
+    if subset and (full or download or data is not None):
+        raise ArgError("--subset takes neither --data, --full nor --download: the subset is the one in the package")
+    save = None if save is None else output_file(save, 'save')
+    plot = None if plot is None else plot_file(plot)
+    _check_paths(dict(save=save, plot=plot), dict(data=data, resume=resume))
+    size = int(os.environ['WORLD_SIZE']) if launched() else nproc
+    return save, plot, _split_batch(arch, bs, resume, size, verbose=os.environ.get('RANK', '0') == '0')
+
+# %% ../nbs/07_distributed.ipynb #x0004
+def _rank_device(device, # as given to `kaiming_nb_train`: auto, cpu, cuda, cuda:N or mps
+                )->torch.device:
+    "This torchrun rank's device: `get_device(device)`; on CUDA, GPU `$LOCAL_RANK` unless `device` names one."
+    dev = get_device(device)
+    if dev.type == 'cuda' and dev.index is None:
+        dev = get_device(f"cuda:{os.environ.get('LOCAL_RANK', 0)}")
+    return dev
+
+class _GroupFailed(ConnectionError):
+    "This rank's process group failed, as when another rank ended: on the command line, one line and exit status 1."
+
+@contextmanager
+def _one_line_group_errors(rank, # this process's rank, for the message
+                          ):
+    "A collective's or the group's failure (gloo's or nccl's `RuntimeError`, of many lines) as one `_GroupFailed` line."
+    try:
+        yield
+    except RuntimeError as e:
+        if not (isinstance(e, dist.DistError) or re.search(r'gloo|nccl|could not join the group', str(e), re.I)):
+            raise   # not the group's: a bug, with its traceback
+        what = re.sub(r'^\[[^\]]*\] *', '', str(e)).partition('\n')[0].split('. ')[0]   # without gloo's C++ file
+        raise _GroupFailed(f"rank {rank}: its process group failed ({what}); did another rank end first? "
+                           "Its own message says why") from None
 
 # %% ../nbs/07_distributed.ipynb #d0087
 def plot_losses(runs,    # label: the `History` of each rank of a run

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_isometry.ipynb #i0003
 from __future__ import annotations
-import copy, functools, math, time
+import copy, functools, math, numbers, time
 import numpy as np
 import torch, matplotlib.pyplot as plt
 from torch import nn
@@ -37,12 +37,69 @@ def jacobian_spectrum(model,               # an `nn.Module`; it is left as it is
                       dtype=torch.float64, # of the copy and the batch
                      )->torch.Tensor:      # `(n, min(out, in))`, each row in decreasing order
     "The singular values of `model`'s input-output Jacobian at each sample of `xb`, on a `dtype` copy in eval mode."
-    if not isinstance(xb, torch.Tensor) or xb.ndim < 2 or len(xb) == 0:
-        got = tuple(xb.shape) if isinstance(xb, torch.Tensor) else type(xb).__name__
-        raise ValueError(f"jacobian_spectrum: xb must be a batch (n, ...) of at least one sample, got {got}")
+    _check_inputs(model, xb, dtype)
     copied = copy.deepcopy(model).to(dtype).eval()
-    J = jacobian(copied, xb.to(model_device(copied), dtype))
+    x = xb.to(model_device(copied), dtype)
+    _check_output(copied, x)
+    J = jacobian(copied, x)
     return torch.linalg.svdvals(J).cpu()
+
+# %% ../nbs/08_isometry.ipynb #x0002
+def _check_number(fn,             # the public function, for the message
+                  name,           # the argument
+                  value,          # what the caller passed
+                  positive=False, # require > 0 instead of ≥ 0
+                 ):
+    "Raise a ValueError unless `value` is a finite real number ≥ 0 (> 0 if `positive`)."
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and (value > 0 if positive else value >= 0): return
+    raise ValueError(f"{fn}: {name} must be a finite number {'>' if positive else '≥'} 0; got {value!r}")
+
+def _check_count(fn, name, value):
+    "Raise a ValueError unless `value` is an integer ≥ 1."
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1: return
+    raise ValueError(f"{fn}: {name} must be an integer ≥ 1; got {value!r}")
+
+_COUNTS = ('depth', 'width', 'n', 'epochs')   # integers ≥ 1
+_POSITIVE = ('lr', 'floor')                   # numbers > 0; any other argument of `_check_args`: a number ≥ 0
+
+def _check_args(fn,       # the public function, for the message
+                **values, # its arguments by name: a count if the name is in `_COUNTS`, else a number
+               ):
+    "Raise a ValueError naming the first of `values` that is not what its name asks for."
+    for name, value in values.items():
+        if name in _COUNTS: _check_count(fn, name, value)
+        else: _check_number(fn, name, value, positive=name in _POSITIVE)
+
+def _check_inputs(model, xb, dtype):
+    "Raise a ValueError unless `model` is a module, `xb` a finite floating-point batch `(n, ...)`, `dtype` floating."
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"jacobian_spectrum: model must be an nn.Module; got a {type(model).__name__}")
+    if not isinstance(xb, torch.Tensor):
+        raise ValueError(f"jacobian_spectrum: xb must be a tensor (n, ...); got a {type(xb).__name__}")
+    if xb.ndim < 2 or len(xb) == 0:
+        raise ValueError(f"jacobian_spectrum: xb must be a batch (n, ...) of at least one sample; "
+                         f"got shape {tuple(xb.shape)}")
+    if not xb.is_floating_point():
+        raise ValueError(f"jacobian_spectrum: xb must be a floating-point tensor; got {xb.dtype} {tuple(xb.shape)} "
+                         "(integer indices, as an Embedding takes, have no Jacobian: "
+                         "pass the embeddings to the layers after it)")
+    bad = (~torch.isfinite(xb)).sum().item()
+    if bad: raise ValueError(f"jacobian_spectrum: xb must be finite; got {bad} NaN or infinite values of {xb.numel()}")
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise ValueError(f"jacobian_spectrum: dtype must be a floating-point torch.dtype; got {dtype!r}")
+
+def _check_output(model, x):
+    "Raise a ValueError unless `model(x)` is a tensor `(n, ...)` of 2 or more dimensions, for `x` of n samples."
+    with torch.no_grad(): out = model(x)
+    if isinstance(out, torch.Tensor) and out.ndim >= 2 and len(out) == len(x): return
+    if not isinstance(out, torch.Tensor):
+        raise ValueError(f"jacobian_spectrum: the model must return a tensor (n, ...); "
+                         f"it returned a {type(out).__name__}")
+    got = f"a {out.ndim}-d tensor of shape {tuple(out.shape)}"
+    hint = "; for one output per sample, return (n, 1)" if out.shape == (len(x),) else ""
+    raise ValueError(f"jacobian_spectrum: the model must return a tensor (n, ...) for a batch of n = {len(x)}, "
+                     f"samples first; it returned {got}{hint}")
 
 # %% ../nbs/08_isometry.ipynb #i0015
 def spectrum_stats(s, # singular values, any shape
@@ -58,6 +115,7 @@ def spectrum_stats(s, # singular values, any shape
 def gauss_nodes(n=101, # how many
                )->tuple:
     "Gauss-Hermite nodes `z` and weights `w` (summing to 1) such that E[f(z)] ≈ Σ w f(z) for z ~ N(0, 1), float64."
+    _check_args('gauss_nodes', n=n)
     z, w = np.polynomial.hermite_e.hermegauss(n)   # for the weight exp(-z²/2)
     return torch.from_numpy(z), torch.from_numpy(w / w.sum())
 
@@ -66,16 +124,20 @@ def gauss_expect(f,     # a function of a float64 tensor, elementwise
                  n=101, # quadrature nodes
                 )->float:
     "E[f(√q z)] for z ~ N(0, 1), by Gauss-Hermite quadrature with `n` nodes."
+    _check_args('gauss_expect', q=q, n=n)
     z, w = gauss_nodes(n)
     return (w * f(math.sqrt(q) * z)).sum().item()
 
 def bisect(f, lo, hi, n=60):
     "The root of `f` between `lo` and `hi`, where `f(lo)` and `f(hi)` have opposite signs, by `n` halvings."
-    if (f(lo) > 0) == (f(hi) > 0):
-        raise ValueError(f"bisect: f has the same sign at {lo} and {hi}: f({lo}) = {f(lo)}, f({hi}) = {f(hi)}")
+    f_lo, f_hi = f(lo), f(hi)
+    if f_lo == 0: return lo   # a root at an end
+    if f_hi == 0: return hi
+    if (f_lo > 0) == (f_hi > 0):
+        raise ValueError(f"bisect: f has the same sign at {lo} and {hi}: f({lo}) = {f_lo}, f({hi}) = {f_hi}")
     for _ in range(n):
         mid = (lo + hi) / 2
-        if (f(mid) > 0) == (f(lo) > 0): lo = mid
+        if (f(mid) > 0) == (f_lo > 0): lo = mid
         else: hi = mid
     return (lo + hi) / 2
 
@@ -85,20 +147,24 @@ def q_map(q,   # the pre-activations' variance at one layer
           sb2, # σ_b², the biases' variance
          )->float:
     "The variance of the next layer's pre-activations in a wide tanh net: σ_w² E[tanh²(√q z)] + σ_b²."
+    _check_args('q_map', q=q, sw2=sw2, sb2=sb2)
     return sw2 * gauss_expect(lambda z: torch.tanh(z)**2, q) + sb2
 
 def q_star(sw2, sb2)->float:
     "The fixed point q* = `q_map(q*)`: 0 if σ_b² = 0 and σ_w² <= 1, else the root between σ_b² and σ_w² + σ_b²."
+    _check_args('q_star', sw2=sw2, sb2=sb2)
     if sb2 == 0 and sw2 <= 1: return 0.
     return bisect(lambda q: q_map(q, sw2, sb2) - q, sb2 if sb2 > 0 else 1e-300, sw2 + sb2)
 
 def chi(sw2, sb2)->float:
     "χ = σ_w² E[tanh'(√q* z)²]: the factor by which one layer multiplies the mean squared singular value, at q*."
+    _check_args('chi', sw2=sw2, sb2=sb2)
     return sw2 * gauss_expect(lambda z: torch.cosh(z)**-4, q_star(sw2, sb2))
 
 def critical_sw2(sb2, # σ_b², at least 0
                 )->float:
     "The σ_w² at which χ = 1 for tanh with bias variance `sb2`: the edge between order and chaos; 1 without bias."
+    _check_args('critical_sw2', sb2=sb2)
     if sb2 == 0: return 1.   # q* = 0, where tanh' = 1
     return bisect(lambda sw2: chi(sw2, sb2) - 1, 1., 1. + 20 * (1 + sb2))
 
@@ -126,6 +192,7 @@ def critical_init_(model,            # an `nn.Module` with Linear or Conv layers
     "Initialize every Linear and Conv layer of `model` in place: weights of variance σ_w² / fan-in, biases σ_b²."
     if dist not in ('orthogonal', 'gaussian'):
         raise ValueError(f"critical_init_: dist must be 'orthogonal' or 'gaussian', got {dist!r}")
+    _check_args('critical_init_', sw2=sw2, sb2=sb2)
     layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
     if not layers: raise ValueError(f"critical_init_: {type(model).__name__} has no Linear or Conv layer")
     for l in layers:
@@ -151,6 +218,7 @@ def preact_q(model, # an `nn.Module` with Linear or Conv layers
 
 def q_path(q1, sw2, sb2, depth)->list:
     "The mean-field prediction of `preact_q` for `depth` layers of a wide tanh net whose first layer gives `q1`."
+    _check_args('q_path', q1=q1, sw2=sw2, sb2=sb2, depth=depth)
     qs = [q1]
     for _ in range(depth - 1): qs.append(q_map(qs[-1], sw2, sb2))
     return qs
@@ -160,6 +228,7 @@ def plot_phases(sb2s=None,    # bias variances along the line; None: 0 to 0.1
                 point=TANH_SB2, # the σ_b² to mark
                 ax=None):
     "The order-to-chaos line of tanh nets, critical σ_w² against σ_b², with `point` marked."
+    _check_args('plot_phases', point=point)
     sb2s = [i * 0.1 / 40 for i in range(41)] if sb2s is None else sb2s
     ax = ax or plt.subplots(figsize=(4.5, 3.2))[1]
     line = [critical_sw2(b) for b in sb2s]
@@ -176,6 +245,7 @@ def critical(act,          # 'relu' or 'tanh'
              sb2=TANH_SB2, # tanh: σ_b²
             )->tuple:
     "(σ_w², σ_b²) at criticality: (2, 0) for ReLU, which is Kaiming's init; (`critical_sw2(sb2)`, `sb2`) for tanh."
+    _check_args('critical', sb2=sb2)
     if act == 'relu': return 2., 0.
     if act == 'tanh': return critical_sw2(sb2), sb2
     raise ValueError(f"critical: act must be 'relu' or 'tanh', got {act!r}")
@@ -191,6 +261,7 @@ def net_spectrum(depth,             # Linear layers
                  seed=0,            # for the weights and the inputs
                 )->torch.Tensor:    # `(n, width)`
     "The Jacobian's singular values of a plain net of `depth` layers at `critical`, on `n` inputs of variance q*."
+    _check_args('net_spectrum', width=width, n=n)
     sw2, sb2 = critical(act)
     scale = math.sqrt(q_star(sw2, sb2)) if act == 'tanh' else 1.   # ReLU's Jacobian does not depend on the scale
     with torch_settings(seed=seed):
@@ -216,6 +287,7 @@ def plot_spectra(rows,            # dicts with label, depth and the singular val
                  figsize=None,
                 ):
     "Histograms of log10 of the singular values: a panel per label, a line per depth, the mean square in the legend."
+    _check_args('plot_spectra', floor=floor)
     labels = list(dict.fromkeys(r['label'] for r in rows))
     depths = sorted(set(r['depth'] for r in rows))
     _, axs = plt.subplots(1, len(labels), figsize=figsize or (3.2 * len(labels), 2.8), sharey=True, squeeze=False)
@@ -252,6 +324,7 @@ def train_at_depth(arch,          # 'mlp' (`plain_mlp`) or 'cnn' (`plain_cnn`)
     if arch not in ('mlp', 'cnn'): raise ValueError(f"train_at_depth: arch must be 'mlp' or 'cnn', got {arch!r}")
     if init != 'isometric' and init not in INITS:
         raise ValueError(f"train_at_depth: unknown init {init!r}; use 'isometric' or one of {', '.join(INITS)}")
+    _check_args('train_at_depth', epochs=epochs, lr=lr, mom=mom, width=width)
     x, y, xv, yv = data
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     with torch_settings(seed=seed):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_training.ipynb #c0003
 from __future__ import annotations
-import io, math, sys, time
+import importlib.metadata, io, math, os, re, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch, matplotlib.pyplot as plt
@@ -12,7 +12,10 @@ from torch import nn
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK
-from . import __version__
+try:
+    from kaiming_nb import __version__
+except ImportError:   # from the folder above a clone named kaiming_nb, the clone is a namespace package
+    __version__ = importlib.metadata.version('kaiming_nb')
 from .core import write_atomic, torch_settings, model_device, format_table
 from .data import get_data, normalize, stats
 from .data import ArgError, write_problem
@@ -209,6 +212,7 @@ def evaluate(model,           # an `nn.Module`; batches are moved to its `model_
         raise ValueError("evaluate: the data loader gave no batches")
     return tot_loss / count, tot_metric / count
 
+# %% ../nbs/05_training.ipynb #x0001
 @dataclass
 class History:
     "What `fit` recorded: the training loss of every batch, and the losses and accuracy of every epoch."
@@ -236,6 +240,7 @@ class History:
         ax.legend()
         return ax
 
+# %% ../nbs/05_training.ipynb #x0002
 def set_lr(opt, # our `Optimizer` or a `torch.optim` one
            lr,  # the new learning rate, for all parameters
           ):
@@ -253,6 +258,7 @@ def get_lrs(opt, # our `Optimizer` or a `torch.optim` one
         return [g['lr'] for g in opt.param_groups]
     return [opt.lr]
 
+# %% ../nbs/05_training.ipynb #x0003
 def nonfinite(named, # pairs (name, tensor or None)
              )->str|None:
     "The name of the first tensor in `named` that holds a NaN or an infinity, or None (`meta` tensors hold no values)."
@@ -264,26 +270,44 @@ def nonfinite(named, # pairs (name, tensor or None)
         return None
     return next((name for name, t in named if not torch.isfinite(t).all()), None)
 
-def check_loss(loss,  # the batch's loss, a float
-               where, # 'epoch e, batch i', for the message
-              ):
-    "Before `loss.backward()`: a `FloatingPointError` if `loss` is not finite."
-    if not math.isfinite(loss):
-        raise FloatingPointError(f"fit: the loss is {loss} at {where}; stopped before updating the weights "
-                                 "(is the learning rate too high? are the inputs finite?)")
+def _save_buffers(model, # an `nn.Module`, about to run a training forward pass
+                 )->list:
+    "Pairs (buffer, copy) of `model`'s buffers: a training forward pass changes batchnorm's before any check can run."
+    return [(b, b.clone()) for b in model.buffers()]
 
-def check_step(model, # an `nn.Module`
-               opt,   # its optimizer, about to step
-               where, # 'epoch e, batch i', for the message
+def _stop(msg,   # why the step is stopped
+          saved, # what `_save_buffers` returned before the step's forward pass
+         ):
+    "Put back the buffers of `saved`, then raise `FloatingPointError(msg)`: the stopped step leaves no trace."
+    for b, copy in saved:
+        b.copy_(copy)
+    raise FloatingPointError(msg)
+
+def check_loss(loss,     # the batch's loss, a float
+               where,    # 'epoch e, batch i', for the message
+               saved=(), # the buffers to put back if it stops, from `_save_buffers`
+              )->float:  # `loss`
+    "Before `loss.backward()`: `loss`, or a `FloatingPointError` if it is not finite."
+    if not math.isfinite(loss):
+        _stop(f"fit: the loss is {loss} at {where}; stopped before updating the weights "
+              "(is the learning rate too high? are the inputs finite?)", saved)
+    return loss
+
+def check_step(model,    # an `nn.Module`
+               opt,      # its optimizer, about to step
+               where,    # 'epoch e, batch i', for the message
+               saved=(), # the buffers to put back if it stops, from `_save_buffers`
               ):
-    "Before `opt.step()`: a `FloatingPointError` if a learning rate or a gradient of `model` is not finite, naming it."
+    "Before `opt.step()`: a `FloatingPointError` naming a learning rate, gradient or buffer of `model` not finite."
     stopped = f"at {where}; stopped before updating the weights"
     bad_lrs = [lr for lr in get_lrs(opt) if not math.isfinite(lr)]
     if bad_lrs:
-        raise FloatingPointError(f"fit: the learning rate is {bad_lrs[0]} {stopped}")
-    name = nonfinite((n, p.grad) for n, p in model.named_parameters())
+        _stop(f"fit: the learning rate is {bad_lrs[0]} {stopped}", saved)
+    grads = [(f"the gradient of {n}", p.grad) for n, p in model.named_parameters()]
+    buffers = [(n, b) for n, b in model.named_buffers() if b.is_floating_point()]   # batchnorm's statistics
+    name = nonfinite(grads + buffers)   # one fused pass over both
     if name is not None:
-        raise FloatingPointError(f"fit: the gradient of {name} is not finite {stopped}")
+        _stop(f"fit: {name} is not finite {stopped}", saved)
 
 def check_weights(model, # an `nn.Module`
                   where, # 'epoch e, batch i', for the message
@@ -294,6 +318,7 @@ def check_weights(model, # an `nn.Module`
         raise FloatingPointError(f"fit: {name} is not finite after the update at {where}: "
                                  "the weights are spoiled (is a hyperparameter of the optimizer not finite?)")
 
+# %% ../nbs/05_training.ipynb #x0004
 def fit(epochs,          # passes over `train_dl`
         model,           # an `nn.Module`; batches are moved to its `model_device`
         loss_func,       # `loss_func(preds, yb)`: the batch's mean loss
@@ -323,12 +348,12 @@ def fit(epochs,          # passes over `train_dl`
             xb, yb = xb.to(dev), yb.to(dev)
             if sched:
                 set_lr(opt, sched(len(hist.losses) / total))
+            saved = _save_buffers(model)   # the forward pass moves batchnorm's statistics: put back if a check stops
             preds = model(xb)
             loss = loss_func(preds, yb)
-            batch_loss = loss.item()
-            check_loss(batch_loss, where)
+            batch_loss = check_loss(loss.item(), where, saved)
             loss.backward()
-            check_step(model, opt, where)
+            check_step(model, opt, where, saved)
             opt.step()
             check_weights(model, where)
             opt.zero_grad()
@@ -349,7 +374,6 @@ def fit(epochs,          # passes over `train_dl`
             write(f"epoch {epoch}: train loss {train_loss:.4f}, valid loss {valid_loss:.4f}, accuracy {acc:.4f} "
                   f"({secs:.1f} s, {count / secs:,.0f} samples/s)")
     return hist
-
 
 # %% ../nbs/05_training.ipynb #c0064
 CHECKPOINT_FORMAT = 1  # the layout of `save_checkpoint`'s files; a file of another gets a clear error
@@ -381,8 +405,14 @@ def read_checkpoint(fn, # a file written by `save_checkpoint`
     "What `save_checkpoint` wrote to `fn` (tensors on the CPU), or a `ValueError` that says what `fn` is instead."
     try:
         ck = torch.load(fn, weights_only=True, map_location='cpu')
-    except Exception as e:
-        raise ValueError(f"{fn}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        raise ValueError(f"{fn}: cannot be read ({e.strerror or type(e).__name__})") from None
+    except Exception as e:   # torch's message runs over many lines, and advises to unpickle objects: not repeated
+        if re.search('Unsupported (global|class)', str(e)):
+            raise ValueError(f"{fn}: not a readable checkpoint but a whole pickled object (torch.save(model)), which "
+                             "is not loaded: loading it could run code; save with save_checkpoint or train(save=...)"
+                            ) from None
+        raise ValueError(f"{fn}: not a readable checkpoint (not a file that torch.load reads)") from None
     if not (isinstance(ck, dict) and {'format', 'model', 'opt', 'meta'} <= set(ck)):
         raise ValueError(f"{fn}: not a checkpoint of save_checkpoint but {describe_state(ck)}")
     if ck['format'] != CHECKPOINT_FORMAT:
@@ -390,6 +420,7 @@ def read_checkpoint(fn, # a file written by `save_checkpoint`
                          f"this kaiming_nb ({__version__}) reads format {CHECKPOINT_FORMAT}")
     return ck
 
+# %% ../nbs/05_training.ipynb #x0010
 def check_tensors(saved,   # name: tensor, from the checkpoint
                   current, # name: tensor, of the object to load into
                   what,    # begins the message
@@ -446,7 +477,6 @@ def load_checkpoint(fn,       # a file written by `save_checkpoint`
     if opt is not None:
         opt.load_state_dict(ck['opt'])
     return model
-
 
 # %% ../nbs/05_training.ipynb #c0070
 def conv(ni,       # input channels
@@ -520,17 +550,53 @@ def get_device(device='auto', # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
         raise ArgError(f"device {device}: MPS is not available here; use cpu or auto")
     return dev
 
+# %% ../nbs/05_training.ipynb #x0012
 def output_file(fn,   # a file that a command will write, at its end
                 what, # the option, for the message
                )->Path:
-    "`fn` as a `Path`, or an `ArgError` if its folder does not exist or cannot be written."
+    "`fn` as a `Path`, or an `ArgError` if it is empty or a folder, or its folder is missing or cannot be written."
+    if str(fn) == '':
+        raise ArgError(f"{what}: the path is empty")
     fn = Path(fn)
+    if fn.is_dir():
+        raise ArgError(f"{what}: {fn} is a folder, not a file")
     if not fn.parent.is_dir():
         raise ArgError(f"{what}: {fn.parent}: no such folder")
     if why := write_problem(fn.parent):
         raise ArgError(f"{what}: cannot write in {fn.parent} ({why})")
     return fn
 
+_MAY_OVERWRITE = {('save', 'resume')}   # (output, input): the checkpoint is replaced atomically, after training
+
+def _same_file(a, # a path
+               b, # another
+              )->bool:
+    "Whether `a` and `b` name the same file: one resolved path, or, when both exist, one file (through any link)."
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+def _check_paths(outputs, # option name: a path that will be written, or None
+                 inputs,  # option name: a path that is read, a file or a folder, or None
+                ):
+    "An `ArgError` if two outputs are one file, or an output would overwrite an input or write into an input folder."
+    outs = {k: Path(v) for k, v in outputs.items() if v is not None}
+    ins = {k: Path(v) for k, v in inputs.items() if v is not None}
+    names = list(outs)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if _same_file(outs[a], outs[b]):
+                raise ArgError(f"{a} and {b} name the same file {outputs[a]}")
+    for o, out in outs.items():
+        for k, inp in ins.items():
+            if (o, k) in _MAY_OVERWRITE:
+                continue
+            if _same_file(out, inp):
+                raise ArgError(f"{o} would overwrite the {k} {inputs[k]}")
+            if inp.is_dir() and inp.resolve() in out.resolve().parents:
+                raise ArgError(f"{o} would write into the {k} folder {inputs[k]}")
+
+# %% ../nbs/05_training.ipynb #x0014
 def check_train_args(arch,   # as in `train`
                      init,   # as in `train`
                      epochs, # as in `train`
@@ -553,17 +619,55 @@ def check_train_args(arch,   # as in `train`
         raise ArgError(f"bs must be a whole number, 1 or more; got {bs!r}")
     if not (whole(seed) and -2**63 <= seed < 2**64):
         raise ArgError(f"seed must be a whole number from -2**63 to 2**64-1; got {seed!r}")
-    if isinstance(data, (tuple, list)) and len(data) != 4:
-        raise ArgError(f"data: give a path, or the 4 tensors x_train, y_train, x_valid, y_valid; got {len(data)} items")
+    if isinstance(data, (tuple, list)):
+        _check_data(data)
 
+def _check_data(data, # as in `train`: the 4 tensors x_train, y_train, x_valid, y_valid
+               ):
+    "An `ArgError` unless `data` holds images `(n, 784)` of finite float32 pixels, not all equal, and `n` labels 0-9."
+    if len(data) != 4:
+        raise ArgError(f"data: give a path, or the 4 tensors x_train, y_train, x_valid, y_valid; got {len(data)} items")
+    for name, t in zip(('x_train', 'y_train', 'x_valid', 'y_valid'), data):
+        if not isinstance(t, torch.Tensor):
+            raise ArgError(f"data: {name} must be a tensor; got {type(t).__name__}")
+    for split, x, y in (('train', *data[:2]), ('valid', *data[2:])):
+        if x.ndim != 2 or x.shape[1] != 784 or len(x) < 1:
+            raise ArgError(f"data: x_{split} must be of shape (n, 784), n >= 1: a row of 784 pixels per image; "
+                           f"got {tuple(x.shape)}")
+        if x.dtype != torch.float32:
+            raise ArgError(f"data: x_{split} must be float32 pixels, as get_data gives them; got {x.dtype}")
+        if tuple(y.shape) != (len(x),):
+            raise ArgError(f"data: y_{split} must be of shape ({len(x)},): a label per image of x_{split}; "
+                           f"got {tuple(y.shape)}")
+        if y.dtype.is_floating_point or y.dtype.is_complex or y.dtype == torch.bool:
+            raise ArgError(f"data: y_{split} must be integer labels; got {y.dtype}")
+        lo, hi = (v.item() for v in y.aminmax())
+        if lo < 0 or hi > 9:
+            raise ArgError(f"data: y_{split} must be labels 0-9; got values from {lo} to {hi}")
+        bad = (~x.isfinite()).sum().item()
+        if bad:
+            raise ArgError(f"data: x_{split} holds {bad} NaN or infinite pixel value{'s' if bad > 1 else ''}")
+    lo, hi = data[0].aminmax()
+    if lo == hi:
+        raise ArgError("data: the pixels of x_train are all equal (std 0): there is nothing to learn from, "
+                       "and normalizing would divide by 0")
+
+# %% ../nbs/05_training.ipynb #x0015
 def check_saved_model(ck, # a checkpoint, as `read_checkpoint` read it
                       fn, # its file, for the message
                      )->nn.Module: # a model of its arch, on the `meta` device
-    "A `ValueError` unless `ck` holds a model that `train` saved, of the shapes that `get_model` makes."
-    arch = ck['meta'].get('arch')
+    "A `ValueError` unless `ck` holds a model that `train` saved: its normalization, the shapes of `get_model`."
+    meta = ck['meta'] if isinstance(ck['meta'], dict) else {}
+    arch = meta.get('arch')
     if arch not in RECIPES:
         raise ValueError(f"{fn}: not a model saved by train (arch {arch!r}): "
                          "load a checkpoint of save_checkpoint with load_checkpoint(fn, model)")
+    for k, wanted in (('mean', 'a finite number'), ('std', 'a finite number above 0')):
+        v = meta.get(k)
+        number = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if not (number and math.isfinite(v) and (k == 'mean' or v > 0)):
+            got = repr(v) if k in meta else 'missing'
+            raise ValueError(f"{fn}: not a model saved by train: its meta's {k} is {got}, not {wanted}")
     with torch.device('meta'):
         model = get_model(arch)   # shapes only: no memory, no draw from the RNG
     check_tensors(ck['model'], model.state_dict(), f"{fn}: the model's state")
@@ -585,6 +689,7 @@ def resumed(resume, # a file that `train(save=...)` wrote
         raise ArgError(f"resume: {e}") from None
     return ck
 
+# %% ../nbs/05_training.ipynb #x0016
 class OneProcess():
     "The processes `train` runs on, when there is one: chapter 07's `World` answers the same for several."
     rank = 0   # this process's number
@@ -593,6 +698,7 @@ class OneProcess():
     def wrap(self, model): return model   # with several processes: a model that averages its gradients
     reduce = None                         # with several processes: a tensor summed over all of them
 
+# %% ../nbs/05_training.ipynb #x0017
 def train(arch=None,             # 'mlp' or 'cnn'; None: 'mlp', or the arch of `resume`
           data=None,             # `get_data`'s path (None: $KAIMING_NB_DATA, the cache or the subset), or 4 tensors
           init='kaiming_normal', # a scheme of `INITS`; 'default': PyTorch's
@@ -618,6 +724,8 @@ def train(arch=None,             # 'mlp' or 'cnn'; None: 'mlp', or the arch of `
     progress = progress and main
     dev = get_device(device)
     save = None if save is None else output_file(save, 'save')
+    data_path = None if isinstance(data, (tuple, list)) else data or os.environ.get('KAIMING_NB_DATA')
+    _check_paths(dict(save=save), dict(data=data_path, resume=resume))
     ck = None if resume is None else resumed(resume, arch)
     arch = ck['meta']['arch'] if ck else arch or 'mlp'
     recipe = RECIPES[arch] | {k: v for k, v in dict(epochs=epochs, lr=lr, bs=bs).items() if v is not None}
@@ -625,6 +733,7 @@ def train(arch=None,             # 'mlp' or 'cnn'; None: 'mlp', or the arch of `
         raise ArgError(f"bs {recipe['bs']} does not split over {world.size} processes: make it a multiple of it")
     if not isinstance(data, (tuple, list)):
         data = get_data(data, download=download, verbose=verbose, subset=subset, full=full)
+        _check_data(data)   # a file's pixels can all be equal: nothing to learn, and a std of 0
     x_train, y_train, x_valid, y_valid = data
     train_sampler = world.sampler(len(x_train), shuffle=True, seed=seed)    # errors before any work, as the above
     valid_sampler = world.sampler(len(x_valid), remainder='keep')           # every image counted once
@@ -655,7 +764,7 @@ def train(arch=None,             # 'mlp' or 'cnn'; None: 'mlp', or the arch of `
     if verbose:
         print(f"final validation accuracy: {hist.epochs[-1]['accuracy']:.4f}")
     if save and main:
-        done = recipe['epochs'] + (ck['meta']['epochs_trained'] if ck else 0)
+        done = recipe['epochs'] + (ck['meta'].get('epochs_trained', 0) if ck else 0)
         meta = dict(arch=arch, mean=float(m), std=float(s), recipe=dict(init=init, seed=seed, **recipe),
                     metrics=hist.epochs[-1], processes=world.size, epochs_trained=done,
                     resumed_from=None if ck is None else str(resume))
@@ -663,7 +772,6 @@ def train(arch=None,             # 'mlp' or 'cnn'; None: 'mlp', or the arch of `
         if verbose:
             print(f"model saved to {save}")
     return model, hist, ls
-
 
 # %% ../nbs/05_training.ipynb #n0121
 def as_pixels(x, # images `(n, 784)`, `(n, 28, 28)`, `(n, 1, 28, 28)`, or one; floats in [0, 1] or uint8 bytes

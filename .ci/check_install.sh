@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# A lean install: `pip install kaiming_nb` into a fresh virtual environment brings only what the library uses.
+# Fails past MAX_PACKAGES, or on a web framework or server (what an unpinned fastprogress 1.1 pulls in).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MAX_PACKAGES=27   # measured 2026-12: 25 with torch 2.13.0 CPU, pip and setuptools included; 2 spare for sub-dependencies
+venv=$(mktemp -d)
+trap 'rm -rf "$venv"' EXIT
+python -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check torch==2.13.0
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check .
+packages=$("$venv/bin/python" -m pip list --format freeze --disable-pip-version-check | cut -d= -f1)
+count=$(echo "$packages" | wc -l)
+echo "a fresh install of kaiming_nb (with torch) holds $count packages: $(echo $packages)"
+if echo "$packages" | grep -qiE '^(python-fasthtml|starlette|uvicorn|httpx|anyio)$'; then
+  echo "a web framework or server is installed: pin what pulls it in"; exit 1
+fi
+[ "$count" -le "$MAX_PACKAGES" ] || { echo "more than $MAX_PACKAGES packages: what pulled in the new ones?"; exit 1; }
