@@ -37,7 +37,7 @@ from pathlib import Path
 import nbformat, yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-PLOT = re.compile(r'\bshow_images\(|\bplt\.|\.plot\(|\bimshow\(')
+PLOT = re.compile(r'\bshow_images\(|\bplt\.(?!get_fignums\(|close\()|\.plot\(|\bimshow\(')  # what draws a figure
 TRACEBACK = re.compile(r'Traceback \(most recent call last\)|^\w+(Error|Exception)\b.*:', re.M)
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 CELL = re.compile(r'# %% (\S+?\.ipynb)')  # nbdev's mark of the notebook a cell comes from
