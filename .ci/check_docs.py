@@ -25,6 +25,9 @@ nbdev_proc_nbs and nbdev_export, it also rewrites nbs/nbdev.yml (from settings.i
      image outputs, the same data; a code cell that draws (show_images, plt., .plot(, imshow) has a saved image;
    - every function and class a module exports (its __all__) has its show_doc in the notebook the module is made
      from: a `show_doc(name)` cell whose output holds `### name`, the signature and a docstring, all on the page.
+4. pandoc (which Quarto renders markdown with) converts each page's markdown cells: no TeX left as literal text (a `$`
+   or a `\command` outside math, as `$x $` gives: pandoc's math may not end with a space) and no `**` or `__` left
+   unrendered. Without pandoc (Debian: apt-get install -y pandoc) this check fails, saying so.
 It prints one line per page and exits 1 with a line per problem, each naming the notebook.
 
 --screenshot needs Chromium (Debian: apt-get install -y chromium); without it, it says so and skips that part.
@@ -235,6 +238,33 @@ def check_page(rel, src_nb, proc_nb, exports, out):
             f'{len(body):9,} bytes -> {dest.name}')
     return line, probs, page, dest
 
+class PandocText(html.parser.HTMLParser):
+    "The text of pandoc's HTML outside code and math, and the cell mark (a `<p>CELL n</p>`) each piece follows."
+    def __init__(self, src):
+        super().__init__()
+        self.skip, self.cell, self.pieces = 0, 0, []
+        self.feed(src)
+    def handle_starttag(self, tag, attrs):
+        if tag in ('code', 'pre') or 'math' in (dict(attrs).get('class') or '').split() or self.skip: self.skip += 1
+    def handle_endtag(self, tag):
+        if self.skip: self.skip -= 1
+    def handle_data(self, d):
+        if m := re.fullmatch(r'\s*KNBCELL(\d+)\s*', d): self.cell = int(m.group(1))
+        elif not self.skip: self.pieces.append((self.cell, d))
+
+LITERAL = re.compile(r'\$|\\[A-Za-z]+|\*\*|__')   # what rendered markdown never shows: TeX, bold markers
+
+def check_math(rel, proc_nb):
+    "Problems of `rel`'s markdown as pandoc renders it: TeX or emphasis markers left as literal text."
+    cells = [(i, c.source) for i, c in enumerate(proc_nb.cells) if c.cell_type == 'markdown']
+    md = '\n\n'.join(f'KNBCELL{i}\n\n{src}' for i, src in cells)
+    try: r = subprocess.run(['pandoc', '-f', 'markdown-raw_tex-raw_html', '-t', 'html', '--mathjax'], input=md,
+                            capture_output=True, text=True, timeout=120)
+    except FileNotFoundError: return [f'{rel}: pandoc is not installed (apt-get install -y pandoc): math not checked']
+    if r.returncode: return [f'{rel}: pandoc failed: {r.stderr.strip()}']
+    return [f'{rel}: cell {i}: markup shown as text by pandoc ({m.group(0)!r}): {snip(d[max(0, m.start() - 30):])}'
+            for i, d in PandocText(r.stdout).pieces if (m := LITERAL.search(d))]
+
 def screenshot(page_html, at, png, size=(1280, 1600)):
     """Screenshot `page_html` from the cell with heading id `at` on, in headless Chromium, into `png`; return the problems.
     Headless Chromium's screenshots of a URL with a #fragment come out blank, so a copy of the page that starts there is shot."""
@@ -311,6 +341,7 @@ def main():
             probs.append(f'{snb}: could not be rendered: {type(e).__name__}: {e}'); continue
         pages[rel] = page, dest
         n_sd += len(ex)
+        p += check_math(str(snb), nbformat.read(pnb, as_version=4))
         print(line + ('' if not p else f'  [{len(p)} problems]'))
         probs += p
     t2 = time.time()
