@@ -3,7 +3,8 @@
 # Fails past MAX_PACKAGES, or on a web framework or server (what an unpinned fastprogress 1.1 pulls in).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MAX_PACKAGES=27   # measured 2026-12: 25 with torch 2.13.0 CPU, pip and setuptools included; 2 spare for sub-dependencies
+# measured 2026-12: 25 with torch 2.13.0 CPU, pip and setuptools included; 2 spare for new sub-dependencies
+MAX_PACKAGES=27
 venv=$(mktemp -d)
 trap 'rm -rf "$venv"' EXIT
 python -m venv "$venv"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The checks and tests of CI, after the install: .ci/run (this machine) and .github/workflows/test.yaml both run this file,
-# so the two cannot drift. From the repository root, with kaiming_nb installed (pip install -e ".[dev]").
+# The checks and tests of CI, after the install: .ci/run (this machine) and .github/workflows/test.yaml both run
+# this file, so the two cannot drift. From the repository root, with kaiming_nb installed (pip install -e ".[dev]").
 # Full MNIST is found as a user's code finds it (KAIMING_NB_DATA, the cache, a download: see get_data); the slow suite
 # needs it, and fails with a message saying how to get it when none of these has it.
 set -euo pipefail
@@ -24,10 +24,15 @@ fi
 python .ci/check_lines.py
 
 # Full MNIST only through get_data's own sources: nothing in nbs/, bench/ or the library names a machine's folder.
-if grep -rn "shared/data" nbs bench kaiming_nb; then echo "a machine's data folder is named above: use get_data(full=True)"; exit 1; fi
+if grep -rn "shared/data" nbs bench kaiming_nb; then
+  echo "a machine's data folder is named above: use get_data(full=True)"; exit 1
+fi
 
 # The docs site, as far as it can be checked without Quarto (the header of .ci/check_docs.py says what).
 python .ci/check_docs.py
+
+# The README is made from nbs/index.ipynb (python .ci/readme.py), as nbdev_readme would with Quarto: it must not drift.
+python .ci/readme.py --check
 
 # The README's first command (its install step is done): the main job, offline; then its example of a model you keep.
 kaiming_nb_train --epochs 1 --no-progress
@@ -46,7 +51,8 @@ rm -rf "$keep"
 # The main job on two processes (README): it prints one set of metrics, rank 0's
 kaiming_nb_train --epochs 1 --no-progress --subset --nproc 2 | grep -c "^final validation accuracy" | grep -qx 1
 
-# The README's test command, then the same suite where machines differ. Each line: a name, then its environment and flags.
+# The README's test command, then the same suite where machines differ. Each line: a name, then its environment
+# and flags.
 nbs=$(find nbs -name '*.ipynb' -not -name '_*' -not -path '*/_*' -not -path '*/.*' | wc -l)
 passed=0; failed=0
 suite() {
@@ -55,7 +61,8 @@ suite() {
   echo "=== nbdev_test: $name"
   local log; log=$(mktemp)
   local t=$SECONDS
-  if env "$@" 2>&1 | tee "$log"; then passed=$((passed + nbs)); echo "--- $name: $nbs notebooks passed in $((SECONDS - t)) s"
+  if env "$@" 2>&1 | tee "$log"; then
+    passed=$((passed + nbs)); echo "--- $name: $nbs notebooks passed in $((SECONDS - t)) s"
   else
     local f; f=$(sed -n '/Tests Failed On The Following Notebooks/,$p' "$log" | grep -c '\.ipynb' || true)
     f=$((f > 0 ? f : 1)); failed=$((failed + f)); passed=$((passed + nbs - f)); echo "--- $name: $f notebooks failed"
@@ -64,7 +71,8 @@ suite() {
 }
 # as the README says, with whatever data this machine has (in this repository's CI, KAIMING_NB_DATA is full MNIST)
 suite "default" nbdev_test
-# no data configured, and every notebook in one process, one after another: a global setting leaked by one fails the next
+# no data configured, and every notebook in one process, one after another: a global setting leaked by one
+# fails the next
 suite "one process, no KAIMING_NB_DATA" -u KAIMING_NB_DATA nbdev_test --n_workers 0
 # another CPU, as far as one machine can be one: PyTorch's unvectorized kernels, and 2 threads per notebook
 suite "ATEN_CPU_CAPABILITY=default, 2 threads" ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=2 nbdev_test
