@@ -14,12 +14,12 @@ from .core import write_atomic
 
 # %% auto #0
 __all__ = ['MNIST_MD5', 'N_VALID', 'MODULE_FILE', 'EMBEDDED', 'EMBEDDED_SHA256', 'SPLITS', 'MIRRORS', 'READ_TIMEOUT',
-           'DOWNLOAD_DEADLINE', 'HOW_TO_GET_FULL', 'DataError', 'ArgError', 'gunzip', 'read_bytes', 'parse_idx',
-           'read_idx', 'write_idx', 'candidates', 'read_checked', 'read_named', 'check_labels', 'read_pair',
-           'to_tensors', 'load_folder', 'pkl_split', 'load_pkl', 'subset_digest', 'build_subset', 'load_embedded',
-           'mirrors_to_try', 'mnist_cache', 'write_problem', 'fetch_verified', 'has_verified', 'download_mnist',
-           'denied', 'tilde', 'cache_holds', 'load_mnist', 'get_data', 'normalize', 'stats', 'show_images',
-           'command_line', 'kaiming_nb_data', 'exit_status']
+           'DOWNLOAD_DEADLINE', 'DataError', 'ArgError', 'gunzip', 'read_bytes', 'parse_idx', 'read_idx', 'write_idx',
+           'candidates', 'read_checked', 'read_named', 'check_labels', 'read_pair', 'to_tensors', 'load_folder',
+           'pkl_split', 'load_pkl', 'subset_digest', 'build_subset', 'load_embedded', 'mirrors_to_try', 'mnist_cache',
+           'write_problem', 'fetch_verified', 'has_verified', 'download_mnist', 'denied', 'tilde', 'cache_holds',
+           'load_mnist', 'get_data', 'normalize', 'stats', 'show_images', 'command_line', 'kaiming_nb_data',
+           'exit_status']
 
 # %% ../nbs/01_data.ipynb #c0006
 class DataError(ValueError):
@@ -492,9 +492,19 @@ def denied(folder, # opening it, or a file in it, raises `PermissionError` insid
     with mock.patch.object(Path, 'open', guarded_path_open), mock.patch('os.open', guarded_os_open): yield
 
 # %% ../nbs/01_data.ipynb #c0037
-HOW_TO_GET_FULL = (  # the hint that ends the message when get_data falls back to the subset
-    "for full MNIST, pass get_data a folder with its four IDX files (or mnist.pkl.gz), set KAIMING_NB_DATA to one, "
-    "or let it download (get_data(download=True), kaiming_nb_data --download)")
+_CLI_SOURCE = "give --data a folder of MNIST's four IDX files or a mnist.pkl.gz, or set KAIMING_NB_DATA"
+_ADVICE = {  # how to get full MNIST, in the words of where get_data was called from
+    'python': dict(subset='subset=True', why='get_data(full=True) says why', download='get_data(download=True)',
+                   source="pass get_data a folder of MNIST's four IDX files or a mnist.pkl.gz, or set KAIMING_NB_DATA"),
+    'kaiming_nb_train': dict(subset='--subset', why='--full says why', download='--download', source=_CLI_SOURCE),
+    'kaiming_nb_data': dict(subset='--subset', why='--download says why', download='--download', source=_CLI_SOURCE)}
+_speaker = ['python']   # whose words: `command_line` puts its command's name here while the command runs
+
+def _how_to_get_full(tried_download, # whether a download was tried (and failed)
+                    )->str:
+    "How to get full MNIST, in the words of `_speaker`: no advice to download right after a download failed."
+    words = _ADVICE[_speaker[-1]]
+    return "for full MNIST, " + words['source'] + ('' if tried_download else f", or download it ({words['download']})")
 
 def tilde(s, # a path, or a message with paths in it
          )->str:
@@ -502,10 +512,10 @@ def tilde(s, # a path, or a message with paths in it
     home = str(Path.home())
     return str(s).replace(home, '~') if home != '/' else str(s)
 
-def _describe_subset(ts, test_split):
-    "The subset, as the notice names it: the sizes of the splits in `ts`."
+def _describe_subset(ts, test_split, detail=True):
+    "The subset, as the notice names it: the sizes of the splits in `ts` (and what they are, if `detail`)."
     sizes = ' / '.join(f'{len(x):,} {s}' for x, s in zip(ts[::2], ('test',) if test_split else SPLITS))
-    return f"the embedded subset ({sizes} images of real MNIST)"
+    return f"the embedded subset ({sizes}{' images of real MNIST' if detail else ''})"
 
 def cache_holds(cache, # a folder
                )->str:
@@ -522,44 +532,52 @@ def load_mnist(path=None,                  # as in `get_data`
                mirrors=None,               # as in `download_mnist`
                deadline=DOWNLOAD_DEADLINE, # as in `download_mnist`
                progress=None,              # as in `download_mnist`
-              )->tuple:                    # the tensors, where they came from
-    "MNIST tensors, and a line saying where they came from (see `get_data`)."
+              )->tuple:                    # the tensors, where they came from, why not full MNIST (or None)
+    "MNIST tensors, where they came from, and why they are the subset when full MNIST was not found (see `get_data`)."
     if subset and (full or path is not None):
         raise ArgError("get_data: subset=True takes neither a path nor full=True: the subset is the one in the package")
     if subset:
         ts = load_embedded(test_split)
-        return ts, f"{_describe_subset(ts, test_split)}, as asked (subset=True)"
+        return ts, f"{_describe_subset(ts, test_split)}, as asked ({_ADVICE[_speaker[-1]]['subset']})", None
     if path is None and (env := os.environ.get('KAIMING_NB_DATA')): path, how = env, 'KAIMING_NB_DATA='
     else: how = ''
     if path is not None:
         p = Path(path).expanduser()
-        if p.is_file(): return load_pkl(p, test_split), f"{how}{p}"
+        if p.is_file(): return load_pkl(p, test_split), f"{how}{p}", None
         if not p.is_dir():
             expected = "expected a folder with MNIST's IDX files, or mnist.pkl.gz"
             raise ArgError(f"{how}{p}: no such folder or file ({expected})")
         ts, ok = load_folder(p, test_split)
-        return ts, f"{how}{p} ({'md5 verified' if ok else 'md5 differs from MNIST: loaded as given'})"
+        return ts, f"{how}{p} ({'md5 verified' if ok else 'md5 differs from MNIST: loaded as given'})", None
     cache = mnist_cache()
     why = []
-    try: return load_folder(cache, test_split, verify=True)[0], f"the cache {cache} (md5 verified)"
+    try: return load_folder(cache, test_split, verify=True)[0], f"the cache {cache} (md5 verified)", None
     except FileNotFoundError: why.append(cache_holds(cache))
     except DataError as e: why.append(f"the cache is not used: {e}")
     except OSError as e: why.append(f"the cache {cache} is not readable ({type(e).__name__}: {e.strerror or e})")
     if download:
         try:
             download_mnist(cache, mirrors, deadline=deadline, progress=progress)
-            return load_folder(cache, test_split, verify=True)[0], f"a download into {cache} (md5 verified)"
+            return load_folder(cache, test_split, verify=True)[0], f"a download into {cache} (md5 verified)", None
         except DataError as e: why.append(str(e))
         try:
             ts = load_folder(cache, test_split, verify=True)[0]
-            return ts, f"the cache {cache} (md5 verified), though {why[-1]}"
+            return ts, f"the cache {cache} (md5 verified)", why[-1]   # what this split needs is there
         except (OSError, DataError): pass  # the files this split needs are not all there, and `why` says why
     else: why.append("downloads off")
-    if full: raise DataError(f"full MNIST was asked for and not found: {'; '.join(why)}; {HOW_TO_GET_FULL}")
+    why = f"{'; '.join(why)}; {_how_to_get_full(tried_download=download)}"
+    if full: raise DataError(f"full MNIST was asked for and not found: {why}")
     ts = load_embedded(test_split)
-    return ts, f"{_describe_subset(ts, test_split)}: {'; '.join(why)}; {HOW_TO_GET_FULL}"
+    return ts, _describe_subset(ts, test_split, detail=False), why   # short: the notice's line has room
 
 # %% ../nbs/01_data.ipynb #x0051
+def _notice(src, # where the data came from, as `load_mnist` says
+            why, # why not full MNIST, or None
+           )->str:
+    "The one line `get_data` prints: where the data came from; for the subset by default, where to read why."
+    if why is None or not src.startswith('the embedded subset'): return f"kaiming_nb: MNIST from {tilde(src)}"
+    return f"kaiming_nb: MNIST from {src}; no full MNIST: {_ADVICE[_speaker[-1]]['why']}"
+
 def get_data(path=None,                  # IDX folder or mnist.pkl.gz; None: $KAIMING_NB_DATA, cache, download, subset
              test_split=False,           # return the test split instead
              download=True,              # allow the download into the cache
@@ -570,8 +588,9 @@ def get_data(path=None,                  # IDX folder or mnist.pkl.gz; None: $KA
              deadline=DOWNLOAD_DEADLINE, # seconds the whole download may take: all the files, from all mirrors
             )->tuple:                    # x_train, y_train, x_valid, y_valid (or x_test, y_test)
     "MNIST as mnist.pkl split it: `x_train, y_train, x_valid, y_valid`, or `x_test, y_test` if `test_split`."
-    ts, src = load_mnist(path, test_split, download, subset, full, mirrors, deadline, print if verbose else None)
-    if verbose: print(f"kaiming_nb: MNIST from {tilde(src)}")
+    progress = print if verbose and full else None   # a line per file, when full MNIST was asked for
+    ts, src, why = load_mnist(path, test_split, download, subset, full, mirrors, deadline, progress)
+    if verbose: print(_notice(src, why))
     return ts
 
 # %% ../nbs/01_data.ipynb #x0060
@@ -643,6 +662,7 @@ def _line_buffered(stream, # a text stream: `sys.stdout`, say
 def command_line(prog, # the command's name, which starts its messages
                 ):
     "Run a command's body: one line on stderr, and exit status 2 for a bad argument, 1 for a failure, 130 for Ctrl-C."
+    _speaker.append(prog)   # advice in this command's words: `--data`, not `get_data(path)`
     with _line_buffered(sys.stdout):   # each line shows as it is printed, through a pipe too
         try: yield
         except ArgError as e:
@@ -654,6 +674,7 @@ def command_line(prog, # the command's name, which starts its messages
         except KeyboardInterrupt:
             print(f"{prog}: interrupted", file=sys.stderr)
             raise SystemExit(130) from None
+        finally: _speaker.pop()
 
 # %% ../nbs/01_data.ipynb #x0071
 @call_parse
