@@ -83,6 +83,11 @@ busy; busy
 trap 'kill ${busy_pids:-} 2>/dev/null || true' EXIT
 SUITE_NBS=2 suite "under load (2 busy processes), 01 and 07" nbdev_test --file_re "^0[17]_.*ipynb$"
 kill $busy_pids 2>/dev/null || true; wait $busy_pids 2>/dev/null || true; busy_pids=
+# a learner's Run All: every chapter in a new kernel as Jupyter runs it, offline, in an empty home, with torch's own
+# threads; each slow cell prints how to run it instead. The limit catches a slow cell that runs by mistake.
+echo "=== Run All, as Jupyter runs it"
+if env -u OMP_NUM_THREADS python .ci/run_notebooks.py --limit 180; then passed=$((passed + nbs))
+else failed=$((failed + 1)); fi
 # full MNIST: the exact split, the 99% CNN, the depth table
 suite "slow (full MNIST)" nbdev_test --flags slow
 echo "$passed passed, $failed failed"

@@ -12,7 +12,7 @@ import numpy as np, torch, torch.nn as nn
 
 # %% auto #0
 __all__ = ['near', 'test_near', 'flushes_denormal', 'torch_settings', 'write_atomic', 'model_device', 'leaf_modules',
-           'first_tensor', 'Hook', 'Hooks', 'format_table']
+           'first_tensor', 'Hook', 'Hooks', 'format_table', 'wants_slow', 'skip_slow']
 
 # %% ../nbs/00_core.ipynb #k0006
 def near(a,         # tensor or number
@@ -183,3 +183,16 @@ def format_table(rows,      # dicts with the same keys
     cells = [[cell(r[c]) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     return '\n'.join(' '.join(s.rjust(w) for s, w in zip(line, widths)) for line in [cols] + cells)
+
+# %% ../nbs/00_core.ipynb #z0002
+def wants_slow(switch=False, # the chapter's switch: True runs its slow cells
+              )->bool:
+    "Whether a chapter's slow cells run: `switch`, `$KAIMING_NB_SLOW` set to 1, or `nbdev_test` (`$IN_TEST`)."
+    return bool(switch) or os.environ.get('KAIMING_NB_SLOW') == '1' or bool(os.environ.get('IN_TEST'))
+
+# %% ../nbs/00_core.ipynb #z0003
+def skip_slow(what,  # what the slow cell does
+              takes, # how long it takes, and on what
+             ):
+    "Print the one line a slow cell shows instead of running: what it would do, how long it takes, how to run it."
+    print(f"slow cell skipped: {what} ({takes}); to run it: RUN_SLOW = wants_slow(True) above, or KAIMING_NB_SLOW=1")
