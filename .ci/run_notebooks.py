@@ -25,7 +25,8 @@ def learner_env(home):
 def run(fn, env, timeout):
     "Execute notebook `fn` in a new kernel with `env`: its time in seconds, or the error's first lines."
     nb = nbformat.read(fn, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(fn.parent)}})
+    client = NotebookClient(nb, timeout=timeout, kernel_name='python3',
+                            resources={'metadata': {'path': str(fn.parent)}})
     saved = os.environ.copy()
     os.environ.clear()
     os.environ.update(env)   # the kernel inherits this process's environment
