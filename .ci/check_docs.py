@@ -45,7 +45,8 @@ TRACEBACK = re.compile(r'Traceback \(most recent call last\)|^\w+(Error|Exceptio
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 CELL = re.compile(r'# %% (\S+?\.ipynb)')  # nbdev's mark of the notebook a cell comes from
 MACHINE_PATH = re.compile(r'/tmp/|/var/folders/|/root\b|/home/\w|/work/|shared/data')
-BLOCK = {'p', 'div', 'pre', 'li', 'ul', 'ol', 'table', 'tr', 'td', 'th', 'br', 'blockquote', 'hr', *(f'h{i}' for i in range(1, 7))}
+BLOCK = {'p', 'div', 'pre', 'li', 'ul', 'ol', 'table', 'tr', 'td', 'th', 'br', 'blockquote', 'hr',
+         *(f'h{i}' for i in range(1, 7))}
 IMAGES = ('image/png', 'image/jpeg')
 PRIORITY = ('text/html', 'text/markdown', 'image/svg+xml', 'text/latex', *IMAGES, 'text/plain')  # nbconvert's order
 
@@ -61,10 +62,12 @@ class Page(html.parser.HTMLParser):
         self.text, self.headings, self.out_imgs = [], [], []
         self.ids, self.first_plot_at = [], None  # heading ids in order; the id of the heading above the first plot
         self.skip, self.divs, self.heading = 0, [], None
-        self.feed(src); self.close()
+        self.feed(src)
+        self.close()
         self.text = norm(''.join(self.text))
     def handle_starttag(self, tag, attrs):
-        a = dict(attrs); cls = (a.get('class') or '').split()
+        a = dict(attrs)
+        cls = (a.get('class') or '').split()
         if tag in BLOCK: self.text.append(' ')  # blocks are apart, whatever the markup's whitespace
         if tag in ('script', 'style') or (tag == 'a' and 'anchor-link' in cls): self.skip += 1
         elif tag == 'div': self.divs.append('jp-OutputArea-output' in cls)
@@ -80,7 +83,8 @@ class Page(html.parser.HTMLParser):
         if tag in ('script', 'style') or (tag == 'a' and self.skip): self.skip = max(0, self.skip - 1)
         elif tag == 'div' and self.divs: self.divs.pop()
         elif re.fullmatch('h[1-6]', tag) and self.heading is not None:
-            self.headings.append(norm(''.join(self.heading))); self.heading = None
+            self.headings.append(norm(''.join(self.heading)))
+            self.heading = None
     def handle_data(self, d):
         if self.skip: return
         self.text.append(d)
@@ -129,10 +133,12 @@ def errors(nb):
             elif o.output_type == 'stream' and o.name == 'stderr' and (m := TRACEBACK.search(o.text)):
                 yield i, f'traceback on stderr: {snip(o.text[m.start():])}'
             text = o.get('text', '') + ''.join(v for k, v in o.get('data', {}).items() if k.startswith('text/'))
-            if m := MACHINE_PATH.search(text): yield i, f'machine path in a saved output: {snip(text[max(0, m.start() - 20):])}'
+            if m := MACHINE_PATH.search(text):
+                yield i, f'machine path in a saved output: {snip(text[max(0, m.start() - 20):])}'
 
 def exported(lib):
-    "{notebook path (relative to the repo): [(module, name, has a docstring), ...]}: each module's __all__, by exporting notebook."
+    """{notebook path (relative to the repo): [(module, name, has a docstring), ...]}: each module's __all__, by
+    exporting notebook."""
     res = {}
     for py in sorted(lib.glob('*.py')):
         if py.name.startswith('_'): continue
@@ -156,13 +162,15 @@ def exported(lib):
 
 def check_show_doc(nb, page, mod, name, doc):
     "The problem with `name`'s show_doc in `nb`, or None."
-    if not doc: return f'{mod}: {name} has no docstring'  # show_doc would show one inherited from Python: 'Call self as a function.'
+    # show_doc would show one inherited from Python: 'Call self as a function.'
+    if not doc: return f'{mod}: {name} has no docstring'
     for c in nb.cells:
         if c.cell_type != 'code' or not re.search(rf'\bshow_doc\(\s*{re.escape(name)}\s*[,)]', c.source): continue
         md = ''.join(o.get('data', {}).get('text/markdown', '') for o in c.outputs)
         if not re.search(rf'^#+ {re.escape(name)}\s*$', md, re.M): continue
         sig = re.search(r'```\w*\n(.*?)```', md, re.S)
-        if not sig or f'{name}(' not in sig.group(1).replace(' ', ''): return f'{mod}: the show_doc of {name} has no signature'
+        if not sig or f'{name}(' not in sig.group(1).replace(' ', ''):
+            return f'{mod}: the show_doc of {name} has no signature'
         if not norm(re.sub(r'\[source\]\(.*?\)\{.*?\}|^#+ .*$|---', '', md[sig.end():], flags=re.M)):
             return f'{mod}: {name} has no docstring'
         if norm(sig.group(1)) not in page.text: return f'{mod}: the signature of {name} is not on the page'
@@ -182,7 +190,8 @@ def check_sidebar(nbs, notebooks):
     probs += [f'nbs/sidebar.yml: {h} does not exist in nbs/' for h in hrefs if not (nbs / h).exists()]
     probs += [f'nbs/sidebar.yml: {n} is not listed' for n in notebooks if n not in hrefs]
     chapters = [h for h in hrefs if h != 'index.ipynb']
-    if hrefs[:1] != ['index.ipynb'] or chapters != sorted(chapters): probs.append(f'nbs/sidebar.yml: not index then the chapters in order: {hrefs}')
+    if hrefs[:1] != ['index.ipynb'] or chapters != sorted(chapters):
+        probs.append(f'nbs/sidebar.yml: not index then the chapters in order: {hrefs}')
     if 'sidebar.yml' not in yaml.safe_load((nbs / '_quarto.yml').read_text()).get('metadata-files', []):
         probs.append('nbs/_quarto.yml: metadata-files does not include sidebar.yml')
     return probs
@@ -193,7 +202,8 @@ def check_page(rel, src_nb, proc_nb, exports, out):
     probs = [f'{rel}: cell {i} of the source: {e}' for i, e in errors(src_nb)]
     probs += [f'{rel}: cell {i} of the processed notebook: {e}' for i, e in errors(proc_nb)]
     view, fm = quarto_view(proc_nb)
-    if not fm.get('title'): probs.append(f'{rel}: no title (the first markdown cell should be `# Title` then `> summary`)')
+    if not fm.get('title'):
+        probs.append(f'{rel}: no title (the first markdown cell should be `# Title` then `> summary`)')
     body, _ = HTMLExporter().from_notebook_node(view, resources={'metadata': {'name': fm.get('title', rel)}})
     dest = out / fm.get('output-file', Path(rel).with_suffix('.html').name)
     dest.write_text(body)
@@ -211,7 +221,9 @@ def check_page(rel, src_nb, proc_nb, exports, out):
                 elif not code and re.match(r'#{1,6} ', line) and md_text(line) not in page.headings:
                     probs.append(f'{rel}: cell {i}: heading not on the page: {snip(line)}')
         if c.cell_type != 'code': continue
-        if shown(c): n_code += 1; need(c.source, 'code', i)
+        if shown(c):
+            n_code += 1
+            need(c.source, 'code', i)
         cell_imgs = 0
         for o in c.outputs:
             if o.output_type == 'stream': need(o.text, f'{o.name} output', i)
@@ -220,22 +232,26 @@ def check_page(rel, src_nb, proc_nb, exports, out):
             if mime in IMAGES:
                 data = re.sub(r'\s', '', o.data[mime])
                 raw = base64.b64decode(data)
-                if not raw.startswith((b'\x89PNG\r\n\x1a\n', b'\xff\xd8')): probs.append(f'{rel}: cell {i}: image output is not a valid {mime}')
-                imgs.append(data); cell_imgs += 1
+                if not raw.startswith((b'\x89PNG\r\n\x1a\n', b'\xff\xd8')):
+                    probs.append(f'{rel}: cell {i}: image output is not a valid {mime}')
+                imgs.append(data)
+                cell_imgs += 1
             elif mime == 'text/markdown': need(md_text(o.data[mime]), 'markdown output', i)
             elif mime == 'text/html': need(Page(o.data[mime]).text, 'HTML output', i)
             elif mime: need(o.data[mime], f'{mime} output', i)
         if shown(c) and not c.metadata.get('no_output') and PLOT.search(c.source) and not cell_imgs:
-            probs.append(f'{rel}: cell {i} draws ({PLOT.search(c.source).group(0)}) but has no saved image (was it run?): {snip(c.source)}')
+            probs.append(f'{rel}: cell {i} draws ({PLOT.search(c.source).group(0)}) but has no saved image '
+                         f'(was it run?): {snip(c.source)}')
     html_imgs = [re.sub(r'\s', '', s.split(',', 1)[1]) for s in page.out_imgs if s.startswith('data:image/')]
-    if len(html_imgs) != len(page.out_imgs): probs.append(f'{rel}: {len(page.out_imgs) - len(html_imgs)} output images without data on the page')
+    if len(html_imgs) != len(page.out_imgs):
+        probs.append(f'{rel}: {len(page.out_imgs) - len(html_imgs)} output images without data on the page')
     if sorted(html_imgs) != sorted(imgs):
         probs.append(f'{rel}: {len(imgs)} image outputs in the notebook but {len(html_imgs)} on the page'
                      + ('' if len(imgs) != len(html_imgs) else ' (with other data)'))
     sds = [check_show_doc(proc_nb, page, *e) for e in exports]
     probs += [f'{rel}: {p}' for p in sds if p]
-    line = (f'{rel:24} {len(proc_nb.cells):3} cells ({n_code} code shown), {len(imgs)} images, {len(exports)} show_docs, '
-            f'{len(body):9,} bytes -> {dest.name}')
+    line = (f'{rel:24} {len(proc_nb.cells):3} cells ({n_code} code shown), {len(imgs)} images, '
+            f'{len(exports)} show_docs, {len(body):9,} bytes -> {dest.name}')
     return line, probs, page, dest
 
 class PandocText(html.parser.HTMLParser):
@@ -266,30 +282,35 @@ def check_math(rel, proc_nb):
             for i, d in PandocText(r.stdout).pieces if (m := LITERAL.search(d))]
 
 def screenshot(page_html, at, png, size=(1280, 1600)):
-    """Screenshot `page_html` from the cell with heading id `at` on, in headless Chromium, into `png`; return the problems.
-    Headless Chromium's screenshots of a URL with a #fragment come out blank, so a copy of the page that starts there is shot."""
+    """Screenshot `page_html` from the cell with heading id `at` on, in headless Chromium, into `png`; return the
+    problems. Headless Chromium's screenshots of a URL with a #fragment come out blank, so a copy of the page that
+    starts there is shot."""
     exe = next((shutil.which(b) for b in ('chromium', 'chromium-browser', 'google-chrome') if shutil.which(b)), None)
     if not exe:
-        print('screenshot SKIPPED: no chromium on PATH (Debian: apt-get install -y chromium)'); return []
+        print('screenshot SKIPPED: no chromium on PATH (Debian: apt-get install -y chromium)')
+        return []
     import matplotlib.image, numpy as np
-    png.parent.mkdir(parents=True, exist_ok=True); png.unlink(missing_ok=True)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.unlink(missing_ok=True)
     src, shot = page_html.read_text(), page_html.with_name('screenshot-' + page_html.name)
     i = src.find(f'id="{at}"') if at else -1
     cell, main = src.rfind('<div class="jp-Cell ', 0, i), src.find('<main>') + len('<main>')
     shot.write_text(src[:main] + src[cell:] if at and 0 < main <= cell else src)
     with tempfile.TemporaryDirectory() as prof:
-        cmd = [exe, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--hide-scrollbars', f'--user-data-dir={prof}',
-               f'--screenshot={png}', f'--window-size={size[0]},{size[1]}', shot.resolve().as_uri()]
+        cmd = [exe, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+               '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars',
+               f'--user-data-dir={prof}', f'--screenshot={png}', f'--window-size={size[0]},{size[1]}',
+               shot.resolve().as_uri()]
         t = time.time()
         try: r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         except subprocess.TimeoutExpired: return [f'screenshot: chromium did not finish in 120 s: {" ".join(cmd)}']
     if not png.exists(): return [f'screenshot: chromium wrote no PNG (exit {r.returncode}): {r.stderr[-500:]}']
     img = matplotlib.image.imread(png)[..., :3]
     ink = (img < 0.9).any(-1).mean()  # the share of pixels that are not (nearly) white
-    colours = len(np.unique((img * 255).astype(np.uint8).reshape(-1, 3) // 32, axis=0))  # distinct colours, 8 levels a channel
-    print(f'screenshot: {png} {img.shape[1]}x{img.shape[0]}, {ink:.1%} not white, {colours} colours, {time.time() - t:.1f} s '
-          f'({page_html.name}' + (f' from #{at})' if at else ')'))
+    # distinct colours, 8 levels a channel
+    colours = len(np.unique((img * 255).astype(np.uint8).reshape(-1, 3) // 32, axis=0))
+    print(f'screenshot: {png} {img.shape[1]}x{img.shape[0]}, {ink:.1%} not white, {colours} colours, '
+          f'{time.time() - t:.1f} s ({page_html.name}' + (f' from #{at})' if at else ')'))
     probs = []
     if img.shape[:2] != size[::-1]: probs.append(f'screenshot: {img.shape[1]}x{img.shape[0]}, not {size[0]}x{size[1]}')
     if ink < 0.03: probs.append(f'screenshot: the page is blank ({ink:.1%} of it is not white)')
@@ -314,48 +335,59 @@ def main():
 
     # Without Quarto, nbdev_proc_nbs first tries to install it with sudo, then runs `pip install -e .[dev]`. Processing
     # needs neither (only nbdev_docs runs Quarto, in deploy.yaml), so that step is skipped; the rest is nbdev_proc_nbs.
-    # A fresh _proc/, as on a clone; not `force=True`, which nbdev also passes to nbdev_sidebar, overwriting sidebar.yml.
+    # A fresh _proc/, as on a clone; not `force=True`, which nbdev also passes to nbdev_sidebar, overwriting
+    # sidebar.yml.
     nbdev.quarto._ensure_quarto = lambda: None
     proc = ROOT / '_proc'
     shutil.rmtree(proc, ignore_errors=True)
     try: nbdev.quarto.nbdev_proc_nbs.__wrapped__()
     except Exception as e:
-        print(f'docs check FAILED: nbdev_proc_nbs failed: {type(e).__name__}: {e}'); sys.exit(1)
+        print(f'docs check FAILED: nbdev_proc_nbs failed: {type(e).__name__}: {e}')
+        sys.exit(1)
     t1 = time.time()
     print(f'nbdev_proc_nbs: {len(notebooks)} notebooks into {proc.relative_to(ROOT)}/ in {t1 - t0:.1f} s')
 
     exports, n_sd = exported(cfg.lib_path), 0
     for nb in exports:
-        if not Path(nb).exists(): probs += [f'{m}: made from {nb}, which does not exist' for m in sorted({e[0] for e in exports[nb]})]
+        if not Path(nb).exists():
+            probs += [f'{m}: made from {nb}, which does not exist' for m in sorted({e[0] for e in exports[nb]})]
     tmp = tempfile.TemporaryDirectory()
     out = Path(args.out) if args.out else Path(tmp.name)
     out.mkdir(parents=True, exist_ok=True)
     pages = {}
     for rel in notebooks:
         pnb, snb = proc / rel, nbs / rel
-        if not pnb.exists(): probs.append(f'{nbs / rel}: nbdev_proc_nbs made no {pnb.relative_to(ROOT)}'); continue
+        if not pnb.exists():
+            probs.append(f'{nbs / rel}: nbdev_proc_nbs made no {pnb.relative_to(ROOT)}')
+            continue
         try:
             ex = exports.get(str(snb), [])
-            line, p, page, dest = check_page(str(snb), nbformat.read(snb, as_version=4), nbformat.read(pnb, as_version=4), ex, out)
+            line, p, page, dest = check_page(str(snb), nbformat.read(snb, as_version=4),
+                                             nbformat.read(pnb, as_version=4), ex, out)
         except Exception as e:
-            probs.append(f'{snb}: could not be rendered: {type(e).__name__}: {e}'); continue
+            probs.append(f'{snb}: could not be rendered: {type(e).__name__}: {e}')
+            continue
         pages[rel] = page, dest
         n_sd += len(ex)
         p += check_math(str(snb), nbformat.read(pnb, as_version=4))
         print(line + ('' if not p else f'  [{len(p)} problems]'))
         probs += p
     t2 = time.time()
-    print(f'rendered and checked {len(pages)} pages ({n_sd} show_docs) in {t2 - t1:.1f} s' + (f', kept in {out}' if args.out else ''))
+    print(f'rendered and checked {len(pages)} pages ({n_sd} show_docs) in {t2 - t1:.1f} s'
+          + (f', kept in {out}' if args.out else ''))
 
     if args.screenshot:
         page = args.page if args.page.endswith('.ipynb') else args.page + '.ipynb'
         if page not in pages: probs.append(f'screenshot: no rendered page {page} (pages: {", ".join(pages)})')
         else:
-            png = Path(args.png) if args.png else Path(tempfile.gettempdir()) / 'kaiming_nb_docs' / f'{Path(page).stem}.png'
+            png = (Path(args.png) if args.png
+                   else Path(tempfile.gettempdir()) / 'kaiming_nb_docs' / f'{Path(page).stem}.png')
             probs += screenshot(pages[page][1], pages[page][0].first_plot_at, png.resolve())
     tmp.cleanup()
     if probs:
-        print(f'docs check FAILED, {len(probs)} problems:'); print('\n'.join(f'  {p}' for p in probs)); sys.exit(1)
+        print(f'docs check FAILED, {len(probs)} problems:')
+        print('\n'.join(f'  {p}' for p in probs))
+        sys.exit(1)
     print(f'docs check passed: {len(pages)} pages in {time.time() - t0:.1f} s')
 
 if __name__ == '__main__': main()

@@ -1,19 +1,20 @@
 #!/usr/bin/env python
 """Measure the spread of every asserted outcome of training or of random draws, and its margin to the asserted bound.
 
-Each module in .ci/outcomes/ (one per chapter) defines `CHECKS`, a list of `Check`s. A check recomputes, for a given seed,
-what a notebook cell computes and asserts (with the cell's seed replaced by that seed), and lists the bounds the cell asserts.
-This script runs every check under seeds × ATEN_CPU_CAPABILITY × torch threads, each capability and thread count in a fresh
-process (the capability is read when torch is imported), and prints, per asserted quantity: the bounds, the observed min and
-max over all runs, and the margin (the distance from the observed range to the nearest bound; negative: a run fails).
+Each module in .ci/outcomes/ (one per chapter) defines `CHECKS`, a list of `Check`s. A check recomputes, for a given
+seed, what a notebook cell computes and asserts (with the cell's seed replaced by that seed), and lists the bounds the
+cell asserts. This script runs every check under seeds × ATEN_CPU_CAPABILITY × torch threads, each capability and thread
+count in a fresh process (the capability is read when torch is imported), and prints, per asserted quantity: the bounds,
+the observed min and max over all runs, and the margin (the distance from the observed range to the nearest bound;
+negative: a run fails).
 
-    python .ci/spread.py                                   # everything: seeds 0-9 x {default, avx2, native} x {1, 2} threads
-    python .ci/spread.py --only deep.watch --seeds 0-2     # some checks, fewer seeds
-    python .ci/spread.py --slow                            # the checks of #|slow cells too (full MNIST: see get_data)
-    python .ci/spread.py --save runs.json                  # keep the raw values; --load runs.json prints their table again
+    python .ci/spread.py                                # all: seeds 0-9 x {default, avx2, native} x {1, 2} threads
+    python .ci/spread.py --only deep.watch --seeds 0-2  # some checks, fewer seeds
+    python .ci/spread.py --slow                         # the checks of #|slow cells too (full MNIST: see get_data)
+    python .ci/spread.py --save runs.json               # keep the raw values; --load runs.json prints the table again
 """
 import argparse, functools, importlib.util, json, math, os, subprocess, sys, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -30,7 +31,8 @@ class Check:
 
 @functools.lru_cache
 def mnist(full=False):
-    "x_train, y_train, x_valid, y_valid normalized with the training statistics, as the notebooks have them: the subset, or full MNIST."
+    """x_train, y_train, x_valid, y_valid normalized with the training statistics, as the notebooks have them: the
+    subset, or full MNIST."""
     from kaiming_nb.data import get_data, normalize, stats
     x, y, xv, yv = get_data(full=full, subset=not full, verbose=False)
     m, s = stats(x)
@@ -43,18 +45,22 @@ def tolerance_used(a, b, rtol=1e-3, atol=1e-5):
     return ((a - b).abs() / (atol + rtol * b.abs())).max().item()
 
 def load_checks(only=None):
-    "The `Check`s of .ci/outcomes/*.py, in file order; with `only` (names or chapter prefixes), just those chapters' files."
+    """The `Check`s of .ci/outcomes/*.py, in file order; with `only` (names or chapter prefixes), just those chapters'
+    files."""
     checks = []
     for fn in sorted((HERE/'outcomes').glob('*.py')):
         if only and not any(w.split('.')[0] == fn.stem for w in only): continue
         spec = importlib.util.spec_from_file_location(f'outcomes_{fn.stem}', fn)
-        mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
         checks += mod.CHECKS
     return checks
 
 def parse_seeds(s):
     "'0-9' or '0,3,5' as a list of ints."
-    if '-' in s: lo, hi = s.split('-'); return list(range(int(lo), int(hi) + 1))
+    if '-' in s:
+        lo, hi = s.split('-')
+        return list(range(int(lo), int(hi) + 1))
     return [int(v) for v in s.split(',')]
 
 def worker(names, seeds, threads):
@@ -67,7 +73,8 @@ def worker(names, seeds, threads):
         for seed in seeds:
             t = time.perf_counter()
             values = {k: float(v) for k, v in c.run(seed).items()}
-            print(json.dumps(dict(name=c.name, seed=seed, cap=cap, threads=threads, values=values, s=time.perf_counter() - t)), flush=True)
+            print(json.dumps(dict(name=c.name, seed=seed, cap=cap, threads=threads, values=values,
+                                  s=time.perf_counter() - t)), flush=True)
 
 def run_all(names, seeds, caps, threads, save=None):
     "Spawn one worker per capability and thread count; return all the runs (and write them to `save` as they come)."
@@ -77,12 +84,15 @@ def run_all(names, seeds, caps, threads, save=None):
             env = dict(os.environ, OMP_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n))
             if cap == 'native': env.pop('ATEN_CPU_CAPABILITY', None)
             else: env['ATEN_CPU_CAPABILITY'] = cap
-            cmd = [sys.executable, __file__, '--worker', '--only', ','.join(names), '--seeds', ','.join(map(str, seeds)), '--threads', str(n)]
-            print(f"[{cap}, {n} thread{'s' * (n > 1)}] {len(names)} checks x {len(seeds)} seeds ...", file=sys.stderr, flush=True)
+            cmd = [sys.executable, __file__, '--worker', '--only', ','.join(names),
+                   '--seeds', ','.join(map(str, seeds)), '--threads', str(n)]
+            print(f"[{cap}, {n} thread{'s' * (n > 1)}] {len(names)} checks x {len(seeds)} seeds ...",
+                  file=sys.stderr, flush=True)
             out = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, cwd=HERE.parent)
             runs += [json.loads(l) for l in out.stdout.splitlines() if l.startswith('{')]
             if save: Path(save).write_text(json.dumps(runs))
-            if out.returncode: sys.exit(f"worker failed: {' '.join(cmd)} (ATEN_CPU_CAPABILITY={cap}); runs so far: {save}")
+            if out.returncode:
+                sys.exit(f"worker failed: {' '.join(cmd)} (ATEN_CPU_CAPABILITY={cap}); runs so far: {save}")
     return runs
 
 def fmt(v): return '-' if v is None else f"{v:.4g}"
@@ -99,8 +109,10 @@ def table(checks, runs):
             gaps = ([vmin - lo] if lo is not None else []) + ([hi - vmax] if hi is not None else [])
             margin = min(gaps) if not any(math.isnan(v) for v in vs) else float('nan')
             ok &= margin > 0
-            combos = sorted({(r['cap'], r['threads']) for r in rs}); seeds = sorted({r['seed'] for r in rs})
-            rows.append((f"{c.name}:{k}", f"[{fmt(lo)}, {fmt(hi)}]", fmt(vmin), fmt(vmax), fmt(margin), f"{len(vs)} ({len(seeds)} seeds x {len(combos)})", c.cell))
+            combos = sorted({(r['cap'], r['threads']) for r in rs})
+            seeds = sorted({r['seed'] for r in rs})
+            rows.append((f"{c.name}:{k}", f"[{fmt(lo)}, {fmt(hi)}]", fmt(vmin), fmt(vmax), fmt(margin),
+                         f"{len(vs)} ({len(seeds)} seeds x {len(combos)})", c.cell))
     head = ('quantity', 'asserted', 'min', 'max', 'margin', 'runs', 'cell')
     w = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     print('\n'.join(' | '.join(s.ljust(n) for s, n in zip(r, w)) for r in [head] + rows))
@@ -110,7 +122,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--only', help='comma-separated check names or chapter prefixes (deep, deep.watch)')
     p.add_argument('--seeds', default='0-9')
-    p.add_argument('--caps', default='default,avx2,native', help="ATEN_CPU_CAPABILITY values; native: torch's choice for this CPU")
+    p.add_argument('--caps', default='default,avx2,native',
+                   help="ATEN_CPU_CAPABILITY values; native: torch's choice for this CPU")
     p.add_argument('--threads', default='1,2')
     p.add_argument('--slow', action='store_true', help='include the checks of #|slow cells (full MNIST)')
     p.add_argument('--save', help='write the raw runs to this JSON file')

@@ -20,8 +20,12 @@ if [ -n "$(git status --porcelain -- kaiming_nb)" ]; then
   git status --porcelain -- kaiming_nb; git diff -- kaiming_nb | head -50; exit 1
 fi
 
-# The exported code is the lesson: no line of the library over 120 characters.
-python .ci/check_lines.py
+# The code is the lesson: ruff (ruff.toml) checks the library, the notebooks, bench/ and .ci/: lines of at most 120
+# characters, one statement per line, no unused import.
+ruff check
+
+# The notebook cells whose asserted outcomes .ci/outcomes/ restates (for .ci/spread.py) must match their copies.
+python .ci/mirrors.py
 
 # Full MNIST only through get_data's own sources: nothing in nbs/, bench/ or the library names a machine's folder.
 if grep -rn "shared/data" nbs bench kaiming_nb; then
@@ -41,7 +45,7 @@ kaiming_nb_train --epochs 1 --no-progress --subset --device cpu --save "$keep/m.
 python - "$keep/m.pt" <<'PY'
 import sys
 from kaiming_nb.data import get_data
-from kaiming_nb.training import load_model
+from kaiming_nb.app import load_model
 x_train, y_train, x_valid, y_valid = get_data(subset=True, verbose=False)
 pred = load_model(sys.argv[1]).predict(x_valid[:5])
 print(f"load_model(m.pt).predict(x_valid[:5]): {pred.tolist()}, labels {y_valid[:5].tolist()}")

@@ -17,8 +17,9 @@ def load(path):
     return normalize(x, *stats(x)), y.float()
 
 def methods(x, y):
-    "name -> (clear, step): `clear` drops the last run's gradients (untimed), `step` runs one forward and backward pass."
-    torch.manual_seed(0); ps = init_params()
+    "name -> (clear, step): `clear` drops the last run's gradients (untimed), `step` runs one forward + backward pass."
+    torch.manual_seed(0)
+    ps = init_params()
     aps = [p.clone().requires_grad_() for p in ps]
     model = nn.Sequential(nn.Linear(784, 50), nn.ReLU(), nn.Linear(50, 1))
     def clear_manual():
@@ -36,7 +37,8 @@ def methods(x, y):
 
 DESCRIPTION = {
     'manual':    'forward_and_backward(x, y, *params): in-place ReLU, no gradient for the data',
-    'lesson':    "the lesson's pass: ReLU not in place, data gradient computed (matmul weight gradient: the broadcast needs 7.8 GB)",
+    'lesson':    "the lesson's pass: ReLU not in place, data gradient computed "
+                 "(matmul weight gradient: the broadcast needs 7.8 GB)",
     'autograd':  'the same model in PyTorch ops (x @ w + b, torch.relu, F.mse_loss), loss.backward()',
     'nn.Module': 'nn.Sequential(nn.Linear, nn.ReLU, nn.Linear), F.mse_loss, loss.backward(): the idiomatic way'}
 
@@ -47,9 +49,11 @@ def mib(key):
     raise RuntimeError(f"no {key} in /proc/self/status")
 
 def peak(path, name):
-    "In this (fresh) process: one warm-up pass, then the resident-memory high-water mark of one more pass above the RSS before it."
+    """In this (fresh) process: one warm-up pass, then the resident-memory high-water mark of one more pass above the
+    RSS before it."""
     clear, step = methods(*load(path))[name]
-    step(); clear()
+    step()
+    clear()
     before = mib('VmRSS')
     with open('/proc/self/clear_refs', 'w') as f: f.write('5')  # reset VmHWM to the current RSS (Linux >= 4.0)
     step()
@@ -71,33 +75,47 @@ def main(path, runs):
     for r in range(runs + 2):
         names = list(ms)[r % len(ms):] + list(ms)[:r % len(ms)]  # rotate the order every round
         for k in names:
-            clear, step = ms[k]; clear()
-            t = time.perf_counter(); step(); dt = time.perf_counter() - t
+            clear, step = ms[k]
+            clear()
+            t = time.perf_counter()
+            step()
+            dt = time.perf_counter() - t
             if r >= 2: times[k].append(dt)
     med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-    print(f"One forward + backward pass of the 784-50-1 MLP on x {tuple(x.shape)} {x.dtype}; torch {torch.__version__}, "
+    print(f"One forward + backward pass of the 784-50-1 MLP on x {tuple(x.shape)} {x.dtype}; "
+          f"torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
-    for k, d in DESCRIPTION.items(): print(f"  {k:10s} {d}")
+    for k, d in DESCRIPTION.items():
+        print(f"  {k:10s} {d}")
     print(f"\nTime: median of {runs} runs, interleaved, after 2 warm-up runs (min and max in brackets)")
     for k, v in times.items():
-        print(f"  {k:10s} {med[k]:7.1f} ms ({min(v)*1e3:6.1f} - {max(v)*1e3:6.1f})   {med[k]/med['autograd']:.2f}x autograd   {med[k]/med['nn.Module']:.2f}x nn.Module")
+        print(f"  {k:10s} {med[k]:7.1f} ms ({min(v)*1e3:6.1f} - {max(v)*1e3:6.1f})   "
+              f"{med[k]/med['autograd']:.2f}x autograd   {med[k]/med['nn.Module']:.2f}x nn.Module")
     pk = {k: measure_peak(path, k) for k in ms}
-    print("\nPeak memory of one pass: each method in a fresh process with MALLOC_MMAP_THRESHOLD_=65536, so that every tensor buffer\n"
-          "is its own mapping, handed back to the OS when freed, and resident memory follows the live tensors (without it glibc\n"
-          "keeps freed blocks, and the figures depend on what earlier passes left behind). After a warm-up pass, /proc/self/clear_refs\n"
-          "resets the high-water mark; 'extra' is VmHWM after one pass minus VmRSS before it (data, weights, libraries), 'total' VmHWM.")
+    print("\nPeak memory of one pass: each method in a fresh process with MALLOC_MMAP_THRESHOLD_=65536, "
+          "so that every tensor buffer\n"
+          "is its own mapping, handed back to the OS when freed, and resident memory follows the live tensors "
+          "(without it glibc\n"
+          "keeps freed blocks, and the figures depend on what earlier passes left behind). After a warm-up pass, "
+          "/proc/self/clear_refs\n"
+          "resets the high-water mark; 'extra' is VmHWM after one pass minus VmRSS before it "
+          "(data, weights, libraries), 'total' VmHWM.")
     for k, v in pk.items():
-        print(f"  {k:10s} extra {v['extra']:6.1f} MiB  total {v['total']:6.1f} MiB   {v['extra']/pk['autograd']['extra']:.2f}x autograd   "
+        print(f"  {k:10s} extra {v['extra']:6.1f} MiB  total {v['total']:6.1f} MiB   "
+              f"{v['extra']/pk['autograd']['extra']:.2f}x autograd   "
               f"{v['extra']/pk['nn.Module']['extra']:.2f}x nn.Module (extra)")
-    print(f"\nmanual vs autograd: time {med['manual']/med['autograd']:.2f}x, peak memory {pk['manual']['extra']/pk['autograd']['extra']:.2f}x "
+    print(f"\nmanual vs autograd: time {med['manual']/med['autograd']:.2f}x, "
+          f"peak memory {pk['manual']['extra']/pk['autograd']['extra']:.2f}x "
           f"(extra; total {pk['manual']['total']/pk['autograd']['total']:.2f}x)")
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--path', help='folder with full MNIST (IDX files); default: $KAIMING_NB_DATA, the cache, a download')
+    p.add_argument('--path',
+                   help='folder with full MNIST (IDX files); default: $KAIMING_NB_DATA, the cache, a download')
     p.add_argument('--runs', type=int, default=21)
-    p.add_argument('--threads', type=int, default=1, help="torch.set_num_threads; 0: torch's default. 1 by default: on a machine "
-                   "shared with other jobs, multi-threaded timings measure the scheduler more than the code")
+    p.add_argument('--threads', type=int, default=1,
+                   help="torch.set_num_threads; 0: torch's default. 1 by default: on a machine shared with other jobs, "
+                        "multi-threaded timings measure the scheduler more than the code")
     p.add_argument('--peak', choices=list(DESCRIPTION), help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)

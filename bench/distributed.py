@@ -17,8 +17,8 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from kaiming_nb.core import torch_settings
 from kaiming_nb.data import get_data
-from kaiming_nb.training import OneProcess
-from kaiming_nb.distributed import World, launch, train_rank
+from kaiming_nb.distributed import World, OneProcess, launch
+from kaiming_nb.app import train_rank
 
 class TorchDDP(World):
     "A `World` whose model is wrapped by torch's DDP instead of our `DataParallel`."

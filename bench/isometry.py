@@ -1,31 +1,35 @@
-"""The depth record of chapter 08: plain nets (no normalization, no residual connections) on full MNIST, trained by their
-initialization alone. One row per net and init: 'isometric' (tanh at criticality, orthogonal or delta-orthogonal weights),
-Kaiming's normal init and PyTorch's default (ReLU nets), with the time and the accuracy after each epoch. A net still at
-chance after its first epoch stops there. Then the speed of our `jacobian` against torch.func's jacrev under vmap, the
-idiomatic PyTorch way, on the same net in the same run.
+"""The depth record of chapter 08: plain nets (no normalization, no residual connections) on full MNIST, trained by
+their initialization alone. One row per net and init: 'isometric' (tanh at criticality, orthogonal or delta-orthogonal
+weights), Kaiming's normal init and PyTorch's default (ReLU nets), with the time and the accuracy after each epoch. A
+net still at chance after its first epoch stops there. Then the speed of our `jacobian` against torch.func's jacrev
+under vmap, the idiomatic PyTorch way, on the same net in the same run.
 
     python bench/isometry.py [--data FOLDER] [--rows mlp:1000:10,cnn:100:4] [--inits isometric,kaiming_normal,default]
                              [--lr 0.01] [--cnn-lr 0.05] [--threads 1]
 """
-import argparse, math, platform, time
+import argparse, platform, time
 import torch
 from kaiming_nb.core import torch_settings, format_table
 from kaiming_nb.data import get_data, normalize, stats
-from kaiming_nb.isometry import train_at_depth, jacobian, critical, critical_init_, set_act_
-from kaiming_nb.deep import plain_mlp
+from kaiming_nb.init import init_weights_
+from kaiming_nb.isometry import jacobian
+from kaiming_nb.deep import plain_mlp, depth_run
 
 def jacobian_speed(depth=1000, width=128, n=4):
     "Seconds for the Jacobian of a plain tanh net at `depth`, ours and torch.func's, and their largest difference."
-    net = critical_init_(set_act_(plain_mlp(depth, width, width, width), 'tanh'), *critical('tanh')).double()
+    net = init_weights_(plain_mlp(depth, width, width, width), 'isometric').double()
     x = torch.randn(n, width, dtype=torch.float64)
-    t0 = time.perf_counter(); ours = jacobian(net, x)
-    t1 = time.perf_counter(); theirs = torch.func.vmap(torch.func.jacrev(lambda xi: net(xi[None])[0]))(x)
+    t0 = time.perf_counter()
+    ours = jacobian(net, x)
+    t1 = time.perf_counter()
+    theirs = torch.func.vmap(torch.func.jacrev(lambda xi: net(xi[None])[0]))(x)
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1, (ours - theirs).abs().max().item()
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--data', help='MNIST IDX folder; default: get_data(full=True): $KAIMING_NB_DATA, the cache, a download')
+    p.add_argument('--data',
+                   help='MNIST IDX folder; default: get_data(full=True): $KAIMING_NB_DATA, the cache, a download')
     p.add_argument('--rows', default='mlp:1000:10,cnn:100:4', help='comma-separated arch:depth:epochs')
     p.add_argument('--inits', default='isometric,kaiming_normal,default')
     p.add_argument('--lr', type=float, default=0.01, help="peak learning rate of the MLPs")
@@ -36,19 +40,22 @@ def main():
     x, y, xv, yv = get_data(a.data, full=True)
     m, s = stats(x)
     data = (normalize(x, m, s), y, normalize(xv, m, s), yv)
-    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {a.threads} thread(s), denormals flushed; "
-          f"{len(x):,} training images; width 128, batch 128, momentum 0.9, clipping at norm 1, one-cycle", flush=True)
+    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {a.threads} thread(s), "
+          f"denormals flushed; {len(x):,} training images; width 128, batch 128, momentum 0.9, clipping at norm 1, "
+          "one-cycle", flush=True)
     rows = []
     with torch_settings(threads=a.threads, flush_denormal=True):
         for arch, depth, epochs in (r.split(':') for r in a.rows.split(',')):
             for init in a.inits.split(','):
                 lr = a.lr if arch == 'mlp' else a.cnn_lr
-                r = train_at_depth(arch, int(depth), init, data, int(epochs), lr=lr, seed=a.seed, verbose=True)
+                r = depth_run(arch, int(depth), init, data, int(epochs), lr=lr, seed=a.seed, give_up=0.2,
+                              verbose=True)
                 r['lr'] = lr
                 r['minutes'] = r['wall_s'] / 60
                 r['accs'] = ' '.join(f'{v:.4f}' for v in r['accs'])
                 rows.append(r)
-                print(format_table([r], ['arch', 'depth', 'init', 'lr', 'epochs', 'acc', 'minutes'], fmt='.4g'), flush=True)
+                print(format_table([r], ['arch', 'depth', 'init', 'lr', 'epochs', 'acc', 'minutes'], fmt='.4g'),
+                      flush=True)
         ours, theirs, diff = jacobian_speed()
     print(f"\n{format_table(rows, ['arch', 'depth', 'init', 'lr', 'epochs', 'acc', 'minutes', 'accs'], fmt='.4g')}")
     print(f"total {sum(r['wall_s'] for r in rows) / 60:.1f} minutes")

@@ -9,48 +9,8 @@ import torch
 from .init import kaiming_normal_
 
 # %% auto #0
-__all__ = ['lin', 'relu', 'mse', 'init_params', 'mse_grad', 'relu_grad', 'lin_grad', 'forward_and_backward', 'Module', 'Relu',
+__all__ = ['init_params', 'lin', 'mse', 'mse_grad', 'relu', 'relu_grad', 'lin_grad', 'forward_and_backward', 'Module', 'Relu',
            'Lin', 'Mse', 'Model', 'LinFunction', 'ReluFunction', 'MseFunction', 'num_grad']
-
-# %% ../nbs/03_backprop.ipynb #c0008
-def _shapes(**ts): return ', '.join(f"{k} {tuple(t.shape)}" for k, t in ts.items())
-
-def lin(x, # batch `(n, in)`
-        w, # weights `(in, out)`
-        b, # bias `(out,)`
-       ):
-    "Affine layer `x @ w + b`, with `x`, `w` and `b` of one floating dtype."
-    s = _shapes(x=x, w=w, b=b)
-    if (x.ndim, w.ndim, b.ndim) != (2, 2, 1):
-        raise ValueError(f"lin: need x (n, in), w (in, out), b (out,); got {s}")
-    if x.shape[1] != w.shape[0]:
-        raise ValueError(f"lin: x has {x.shape[1]} columns but w has {w.shape[0]} rows ({s})")
-    if b.shape[0] != w.shape[1]:
-        raise ValueError(f"lin: b has {b.shape[0]} entries but w has {w.shape[1]} columns ({s})")
-    if not (x.dtype == w.dtype == b.dtype and x.is_floating_point()):
-        raise TypeError(f"lin: x, w, b must share one floating dtype, got {x.dtype}, {w.dtype}, {b.dtype} ({s})")
-    return x @ w + b
-
-def relu(x,             # a tensor
-         inplace=False, # overwrite `x`
-        ):
-    "`max(x, 0)` elementwise; `inplace` overwrites `x`, whose sign pattern, all that `relu_grad` needs, survives."
-    return x.clamp_min_(0.) if inplace else x.clamp_min(0.)
-
-def _check_mse(output, targ):
-    "Raise unless `output` is `(n, 1)` and `targ` `(n,)`, of one dtype, with `n > 0`."
-    if output.ndim != 2 or output.shape[1] != 1 or targ.shape != output.shape[:1]:
-        raise ValueError(f"mse: need output (n, 1) and targ (n,), got {_shapes(output=output, targ=targ)}")
-    if targ.dtype != output.dtype:
-        raise TypeError(f"mse: output is {output.dtype} but targ is {targ.dtype}: convert targ (e.g. targ.float())")
-    if not len(targ): raise ValueError("mse: empty batch (0 rows): the mean of no errors is undefined")
-
-def mse(output, # predictions `(n, 1)`
-        targ,   # targets `(n,)`, of `output`'s dtype
-       ):
-    "Mean squared error of `output` `(n, 1)` against `targ` `(n,)`."
-    _check_mse(output, targ)
-    return (output[:, 0] - targ).pow(2).mean()
 
 # %% ../nbs/03_backprop.ipynb #c0010
 def init_params(n_in=784,            # inputs
@@ -63,13 +23,58 @@ def init_params(n_in=784,            # inputs
     b1, b2 = torch.zeros(nh, dtype=dtype), torch.zeros(1, dtype=dtype)
     return w1, b1, w2, b2
 
-# %% ../nbs/03_backprop.ipynb #c0018
+# %% ../nbs/03_backprop.ipynb #c0008
+def _shapes(**ts): return ', '.join(f"{k} {tuple(t.shape)}" for k, t in ts.items())
+
+def _check_lin(x, w, b):
+    "Raise unless `x` is `(n, in)`, `w` `(in, out)` and `b` `(out,)`, of one floating dtype."
+    s = _shapes(x=x, w=w, b=b)
+    if (x.ndim, w.ndim, b.ndim) != (2, 2, 1):
+        raise ValueError(f"lin: need x (n, in), w (in, out), b (out,); got {s}")
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(f"lin: x has {x.shape[1]} columns but w has {w.shape[0]} rows ({s})")
+    if b.shape[0] != w.shape[1]:
+        raise ValueError(f"lin: b has {b.shape[0]} entries but w has {w.shape[1]} columns ({s})")
+    if not (x.dtype == w.dtype == b.dtype and x.is_floating_point()):
+        raise TypeError(f"lin: x, w, b must share one floating dtype, got {x.dtype}, {w.dtype}, {b.dtype} ({s})")
+
+def lin(x, # batch `(n, in)`
+        w, # weights `(in, out)`
+        b, # bias `(out,)`
+       ):
+    "Affine layer `x @ w + b`, with `x`, `w` and `b` of one floating dtype."
+    _check_lin(x, w, b)
+    return x @ w + b
+
+def _check_mse(output, targ):
+    "Raise unless `output` is `(n, 1)` and `targ` `(n,)`, of one dtype, with `n > 0`."
+    if output.ndim != 2 or output.shape[1] != 1 or targ.shape != output.shape[:1]:
+        raise ValueError(f"mse: need output (n, 1) and targ (n,), got {_shapes(output=output, targ=targ)}")
+    if targ.dtype != output.dtype:
+        raise TypeError(f"mse: output is {output.dtype} but targ is {targ.dtype}: convert targ (e.g. targ.float())")
+    if not len(targ):
+        raise ValueError("mse: empty batch (0 rows): the mean of no errors is undefined")
+
+def mse(output, # predictions `(n, 1)`
+        targ,   # targets `(n,)`, of `output`'s dtype
+       ):
+    "Mean squared error of `output` `(n, 1)` against `targ` `(n,)`."
+    _check_mse(output, targ)
+    return (output[:, 0] - targ).pow(2).mean()
+
 def mse_grad(inp,  # predictions `(n, 1)`, given `.g`
              targ, # targets `(n,)`
             ):
     "Store the gradient of `mse(inp, targ)` with respect to `inp` in `inp.g`."
     _check_mse(inp, targ)
     inp.g = 2. * (inp[:, 0] - targ)[:, None] / len(targ)
+
+# %% ../nbs/03_backprop.ipynb #x0011
+def relu(x,             # a tensor
+         inplace=False, # overwrite `x`
+        ):
+    "`max(x, 0)` elementwise; `inplace` overwrites `x`, whose sign pattern, all that `relu_grad` needs, survives."
+    return x.clamp_min_(0.) if inplace else x.clamp_min(0.)
 
 def relu_grad(inp,     # the ReLU's input, given `.g`
               out,     # its output, with dL/dout in `out.g`

@@ -4,50 +4,42 @@
 
 # %% ../nbs/01_data.ipynb #c0003
 from __future__ import annotations
-import gzip, hashlib, io, math, os, pickle, socket, sys, tempfile, threading, time, urllib.request, zlib
-from contextlib import contextmanager, redirect_stderr
+import gzip, hashlib, importlib.util, math, os, pickle, socket, tempfile, threading, time, urllib.request
+import zlib
+from contextlib import contextmanager
 from unittest import mock
 from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
-from fastcore.script import call_parse
-from .core import write_atomic
+from .core import write_atomic, ArgError, _speaker
 
 # %% auto #0
-__all__ = ['MNIST_MD5', 'N_VALID', 'MODULE_FILE', 'EMBEDDED', 'EMBEDDED_SHA256', 'SPLITS', 'MIRRORS', 'READ_TIMEOUT',
-           'DOWNLOAD_DEADLINE', 'DataError', 'ArgError', 'gunzip', 'read_bytes', 'parse_idx', 'read_idx', 'write_idx',
-           'candidates', 'read_checked', 'read_named', 'check_labels', 'read_pair', 'to_tensors', 'load_folder',
-           'pkl_split', 'load_pkl', 'subset_digest', 'build_subset', 'load_embedded', 'mirrors_to_try', 'mnist_cache',
-           'write_problem', 'fetch_verified', 'has_verified', 'download_mnist', 'denied', 'tilde', 'cache_holds',
-           'load_mnist', 'get_data', 'normalize', 'stats', 'show_images', 'command_line', 'kaiming_nb_data',
-           'exit_status']
+__all__ = ['MIRRORS', 'DataError', 'read_idx', 'write_idx', 'mnist_cache', 'download_mnist', 'get_data', 'normalize', 'stats',
+           'show_images']
 
 # %% ../nbs/01_data.ipynb #c0006
 class DataError(ValueError):
     "Data that is malformed, inconsistent or fails its checksum; the message names the file (or function) and why."
 
-class ArgError(ValueError):
-    "A bad argument: the message names it and says what is allowed. On the command line, one line and exit status 2."
-
 _IDX_TYPES = {0x08: 'u1', 0x09: 'i1', 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
 
-def gunzip(b:bytes,          # maybe gzipped
-           name='<bytes>',  # what `b` is, for errors
-          )->bytes:
+def _gunzip(b:bytes,          # maybe gzipped
+            name='<bytes>',  # what `b` is, for errors
+           )->bytes:
     "`b` decompressed if it starts with gzip's magic number `1f 8b`, else `b` (`name` is for errors)."
     if b[:2] != b'\x1f\x8b': return b
     try: return gzip.decompress(b)
     except (OSError, EOFError, zlib.error) as e: raise DataError(f"{name}: corrupt gzip ({e})") from None
 
-def read_bytes(fn, # a file, raw or gzipped
-              )->bytes:
+def _read_bytes(fn, # a file, raw or gzipped
+               )->bytes:
     "The bytes of file `fn`, gunzipped if gzipped."
     fn = Path(fn)
     if not fn.is_file(): raise FileNotFoundError(f"{fn}: no such file")
-    return gunzip(fn.read_bytes(), fn)
+    return _gunzip(fn.read_bytes(), fn)
 
-def parse_idx(b:bytes,          # the whole (uncompressed) file
-              name='<bytes>',  # where `b` came from, for errors
-             )->np.ndarray:
+def _parse_idx(b:bytes,          # the whole (uncompressed) file
+               name='<bytes>',  # where `b` came from, for errors
+              )->np.ndarray:
     "Parse the IDX bytes `b`: magic `00 00 type ndim`, `ndim` big-endian uint32 sizes, then the data."
     if len(b) < 4 or b[:2] != b'\0\0' or b[2] not in _IDX_TYPES:
         magic = b[:4].hex() or 'missing'
@@ -65,7 +57,7 @@ def parse_idx(b:bytes,          # the whole (uncompressed) file
 def read_idx(fn, # an IDX file, raw or gzipped
             )->np.ndarray:
     "Read the IDX file `fn` (gzipped or raw) into a numpy array."
-    return parse_idx(read_bytes(fn), fn)
+    return _parse_idx(_read_bytes(fn), fn)
 
 # %% ../nbs/01_data.ipynb #c0008
 def write_idx(fn,            # where to write
@@ -84,91 +76,91 @@ def write_idx(fn,            # where to write
     return Path(fn)
 
 # %% ../nbs/01_data.ipynb #c0015
-MNIST_MD5 = {  # md5 of the *uncompressed* IDX bytes
+_MNIST_MD5 = {  # md5 of the *uncompressed* IDX bytes
     'train-images-idx3-ubyte': '6bbc9ace898e44ae57da46a324031adb',
     'train-labels-idx1-ubyte': 'a25bea736e30d166cdddb491f175f624',
     't10k-images-idx3-ubyte':  '2646ac647ad5339dbf082846283269ea',
     't10k-labels-idx1-ubyte':  '27ae3e4e09519cfbb04c329615203637',
 }
-N_VALID = 10_000  # mnist.pkl's valid set: the last 10,000 rows of the training file
+_N_VALID = 10_000  # mnist.pkl's valid set: the last 10,000 rows of the training file
 
-def candidates(folder, # where to look
-               name,   # file name, without `.gz`
-              )->list:
+def _candidates(folder, # where to look
+                name,   # file name, without `.gz`
+               )->list:
     "Those of `folder/name` and `folder/name.gz` that exist, in that order."
     return [fn for fn in (Path(folder)/name, Path(folder)/f'{name}.gz') if fn.is_file()]
 
-def read_checked(fn,             # an IDX file, raw or gzipped
-                 md5=None,       # expected md5 of the uncompressed bytes
-                 required=False, # raise `DataError` if the md5 is not `md5`
-                )->tuple:        # array, md5 matches
+def _read_checked(fn,             # an IDX file, raw or gzipped
+                  md5=None,       # expected md5 of the uncompressed bytes
+                  required=False, # raise `DataError` if the md5 is not `md5`
+                 )->tuple:        # array, md5 matches
     "Read IDX file `fn`: the array, and whether its bytes' md5 is `md5` (if not, a `DataError` when `required`)."
-    b = read_bytes(fn)
+    b = _read_bytes(fn)
     got = hashlib.md5(b).hexdigest()
     if required and got != md5:
         raise DataError(f"{fn}: checksum mismatch (md5 {got}, expected {md5}): corrupt, or not MNIST")
-    return parse_idx(b, fn), got == md5
+    return _parse_idx(b, fn), got == md5
 
-def read_named(folder,         # where to look
-               name,           # file name, without `.gz`
-               md5=None,       # expected md5 of the uncompressed bytes
-               required=False, # only a copy with md5 `md5` will do
-              )->tuple:        # array, its file, md5 matches
+def _read_named(folder,         # where to look
+                name,           # file name, without `.gz`
+                md5=None,       # expected md5 of the uncompressed bytes
+                required=False, # only a copy with md5 `md5` will do
+               )->tuple:        # array, its file, md5 matches
     "IDX file `name` from `folder`, raw or gzipped: the first copy that reads (and has md5 `md5`, if `required`)."
-    found = candidates(folder, name)
+    found = _candidates(folder, name)
     if not found: raise FileNotFoundError(f"{folder}: neither {name} nor {name}.gz found")
     errors = []
     for fn in found:  # so a corrupt copy never hides a good one
         try:
-            a, ok = read_checked(fn, md5, required)
+            a, ok = _read_checked(fn, md5, required)
             return a, fn, ok
         except DataError as e: errors.append(str(e))
     raise DataError('; '.join(errors))
 
 # %% ../nbs/01_data.ipynb #x0012
-def check_labels(y,    # labels: a 1-d integer array
-                 name, # where they come from, for errors
-                ):
+def _check_labels(y,    # labels: a 1-d integer array
+                  name, # where they come from, for errors
+                 ):
     "Raise a `DataError` naming `name` unless there are labels and each is a digit 0-9."
     if not len(y): raise DataError(f"{name}: no labels: the split is empty")
     bad = y[(y < 0) | (y > 9)]
     if len(bad): raise DataError(f"{name}: labels must be digits 0-9, found {int(bad[0])}")
 
 # %% ../nbs/01_data.ipynb #x0013
-def read_pair(folder,       # a folder of MNIST-named IDX files
-              prefix,       # 'train' or 't10k'
-              verify=False, # require MNIST's md5s (else only report whether they match)
-             )->tuple:      # uint8 images `(n, 28, 28)`, uint8 labels `(n,)`, md5s match
+def _read_pair(folder,       # a folder of MNIST-named IDX files
+               prefix,       # 'train' or 't10k'
+               verify=False, # require MNIST's md5s (else only report whether they match)
+              )->tuple:      # uint8 images `(n, 28, 28)`, uint8 labels `(n,)`, md5s match
     "The checked images and labels of the `prefix` files in `folder`, and whether both md5s match."
     xname, yname = f'{prefix}-images-idx3-ubyte', f'{prefix}-labels-idx1-ubyte'
-    (x, xf, okx), (y, yf, oky) = [read_named(folder, name, MNIST_MD5[name], verify) for name in (xname, yname)]
+    (x, xf, okx), (y, yf, oky) = [_read_named(folder, name, _MNIST_MD5[name], verify) for name in (xname, yname)]
     if x.shape[1:] != (28, 28) or x.dtype != np.uint8:   # 28 x 28: what every chapter's models take
         raise DataError(f"{xf}: expected uint8 images (n, 28, 28), got {x.dtype} {x.shape}")
     if y.ndim != 1 or y.dtype != np.uint8:
         raise DataError(f"{yf}: expected uint8 labels (n,), got {y.dtype} {y.shape}")
     if len(x) != len(y): raise DataError(f"{xf} has {len(x):,} images but {yf} has {len(y):,} labels")
-    check_labels(y, yf)
+    _check_labels(y, yf)
     return x, y, okx and oky
 
 # %% ../nbs/01_data.ipynb #x0014
-def to_tensors(x, # uint8 images `(n, rows, cols)`
-               y, # uint8 labels `(n,)`
-              )->tuple:
+def _to_tensors(x, # uint8 images `(n, rows, cols)`
+                y, # uint8 labels `(n,)`
+               )->tuple:
     "uint8 images `x` and labels `y` as mnist.pkl has them: float32 `(n, 784)` pixels = byte/256, int64 labels."
     return torch.from_numpy(x.reshape(len(x), -1).astype(np.float32) / 256), torch.from_numpy(y.astype(np.int64))
 
 # %% ../nbs/01_data.ipynb #x0015
-def load_folder(folder,           # a folder with MNIST's four IDX files (gzipped or raw)
-                test_split=False, # the test split instead of train and valid
-                verify=False,     # require MNIST's md5s
-               )->tuple:          # the tensors, md5s match
+def _load_folder(folder,           # a folder with MNIST's four IDX files (gzipped or raw)
+                 test_split=False, # the test split instead of train and valid
+                 verify=False,     # require MNIST's md5s
+                )->tuple:          # the tensors, md5s match
     "The tensors from the IDX files in `folder`, the test split's if `test_split`, and whether their md5s match."
-    x, y, ok = read_pair(folder, 't10k' if test_split else 'train', verify)
-    if test_split: return to_tensors(x, y), ok
-    if len(x) <= N_VALID:
-        too_few = f"the training files have {len(x):,} rows, need more than {N_VALID:,} to split off the valid set"
+    x, y, ok = _read_pair(folder, 't10k' if test_split else 'train', verify)
+    if test_split: return _to_tensors(x, y), ok
+    if len(x) <= _N_VALID:
+        too_few = f"the training files have {len(x):,} rows, need more than {_N_VALID:,} to split off the valid set"
         raise DataError(f"{folder}: {too_few}")
-    return (*to_tensors(x[:-N_VALID], y[:-N_VALID]), *to_tensors(x[-N_VALID:], y[-N_VALID:])), ok
+    return (*_to_tensors(x[:-_N_VALID], y[:-_N_VALID]), *_to_tensors(x[-_N_VALID:], y[-_N_VALID:])), ok
 
 # %% ../nbs/01_data.ipynb #x0020
 def _pkl_pixels(x,    # the images of one split: an array of numbers `(n, 784)`
@@ -186,10 +178,10 @@ def _pkl_pixels(x,    # the images of one split: an array of numbers `(n, 784)`
     return x.astype(np.float32)
 
 # %% ../nbs/01_data.ipynb #c0021
-def pkl_split(x,    # images of one split, as mnist.pkl holds them
-              y,    # its labels
-              name, # where they come from, for errors
-             )->tuple:
+def _pkl_split(x,    # images of one split, as mnist.pkl holds them
+               y,    # its labels
+               name, # where they come from, for errors
+              )->tuple:
     "One split of mnist.pkl as float32 `(n, 784)` and int64 `(n,)` tensors, checked as the IDX reader checks its files."
     try:
         x = np.asarray(x)
@@ -200,7 +192,7 @@ def pkl_split(x,    # images of one split, as mnist.pkl holds them
     if y.ndim != 1 or y.dtype.kind not in 'iu':
         raise DataError(f"{name}: expected integer labels (n,), got {y.dtype} {y.shape}")
     if len(x) != len(y): raise DataError(f"{name} has {len(x):,} images but {len(y):,} labels")
-    check_labels(y, name)
+    _check_labels(y, name)
     return torch.from_numpy(_pkl_pixels(x, name)), torch.from_numpy(y.astype(np.int64))
 
 # %% ../nbs/01_data.ipynb #x0022
@@ -226,9 +218,9 @@ class _MnistUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 # %% ../nbs/01_data.ipynb #x0023
-def load_pkl(fn,               # a classic mnist.pkl.gz
-             test_split=False, # the test split instead of train and valid
-            )->tuple:
+def _load_pkl(fn,               # a classic mnist.pkl.gz
+              test_split=False, # the test split instead of train and valid
+             )->tuple:
     "`(x_train, y_train, x_valid, y_valid)`, or `(x_test, y_test)` if `test_split`, from a classic `mnist.pkl.gz`."
     try:
         with gzip.open(fn, 'rb') as f: sets = _MnistUnpickler(f, fn).load()
@@ -236,17 +228,22 @@ def load_pkl(fn,               # a classic mnist.pkl.gz
     except DataError: raise
     except Exception as e: raise DataError(f"{fn}: not a readable mnist.pkl.gz ({type(e).__name__}: {e})") from None
     splits = {'test': (xs, ys)} if test_split else {'train': (xt, yt), 'valid': (xv, yv)}
-    return tuple(t for split, (x, y) in splits.items() for t in pkl_split(x, y, f"{fn} ({split})"))
+    return tuple(t for split, (x, y) in splits.items() for t in _pkl_split(x, y, f"{fn} ({split})"))
 
 # %% ../nbs/01_data.ipynb #c0024
-MODULE_FILE = Path(globals().get('__file__', '../kaiming_nb/data.py')).absolute()  # this module (notebook: from nbs/)
-EMBEDDED = MODULE_FILE.parent/'mnist_subset.npz'  # the subset, shipped next to the module, wherever it came from
-# the subset's `subset_digest`, checked on every load
-EMBEDDED_SHA256 = '618926d7f2bf8018258087caa1a8425ea6c81c1dc184d2392f5877aa9d248496'
-SPLITS = ('train', 'valid', 'test')  # the subset's splits: arrays x_train, y_train, i_train, ...
+def _module_file()->Path:
+    "This module's file; in its notebook, which has none, the file of the `kaiming_nb.data` that Python imports."
+    if '__file__' in globals(): return Path(__file__).absolute()
+    return Path(importlib.util.find_spec('kaiming_nb.data').origin).absolute()   # anywhere: a clone, Colab, ...
 
-def subset_digest(d, # name: numpy array
-                 )->str:
+_MODULE_FILE = _module_file()  # this module
+_EMBEDDED = _MODULE_FILE.parent/'mnist_subset.npz'  # the subset, shipped next to the module, wherever it came from
+# the subset's `_subset_digest`, checked on every load
+_EMBEDDED_SHA256 = '618926d7f2bf8018258087caa1a8425ea6c81c1dc184d2392f5877aa9d248496'
+_SPLITS = ('train', 'valid', 'test')  # the subset's splits: arrays x_train, y_train, i_train, ...
+
+def _subset_digest(d, # name: numpy array
+                  )->str:
     "sha256 over the arrays of dict `d`, in key order: the same however the file holding them was compressed."
     h = hashlib.sha256()
     for name in sorted(d):
@@ -254,51 +251,53 @@ def subset_digest(d, # name: numpy array
         h.update(name.encode() + str(a.dtype).encode() + str(a.shape).encode() + np.ascontiguousarray(a).tobytes())
     return h.hexdigest()
 
-def build_subset(src,                        # a folder with full MNIST, md5s verified
-                 dest=None,                  # where to write the `.npz`; None: `EMBEDDED`
-                 per_class=(1000, 200, 100), # rows of each digit from train, valid, test
-                 seed=42,                    # for `np.random.RandomState`
-                )->str:                      # its `subset_digest`
+def _build_subset(src,                        # a folder with full MNIST, md5s verified
+                  dest=None,                  # where to write the `.npz`; None: `_EMBEDDED`
+                  per_class=(1000, 200, 100), # rows of each digit from train, valid, test
+                  seed=42,                    # for `np.random.RandomState`
+                 )->str:                      # its `_subset_digest`
     "Build the embedded subset from the full MNIST in folder `src`: `per_class` rows of each digit from each split."
-    (x_file, y_file, _), (x_test, y_test, _) = read_pair(src, 'train', verify=True), read_pair(src, 't10k', verify=True)
-    n_train = len(x_file) - N_VALID
+    x_file, y_file, _ = _read_pair(src, 'train', verify=True)
+    x_test, y_test, _ = _read_pair(src, 't10k', verify=True)
+    n_train = len(x_file) - _N_VALID
     sources = [(x_file[:n_train], y_file[:n_train], 0),             # each split's images, labels, first row
                (x_file[n_train:], y_file[n_train:], n_train),
                (x_test, y_test, 0)]
     rng, arrays = np.random.RandomState(seed), {}
-    for split, (x, y, first_row), n in zip(SPLITS, sources, per_class):
+    for split, (x, y, first_row), n in zip(_SPLITS, sources, per_class):
         idx = np.sort(np.concatenate([rng.permutation(np.flatnonzero(y == c))[:n] for c in range(10)]))
         row_in_file = (idx + first_row).astype(np.int32)
         arrays |= {f'x_{split}': x[idx], f'y_{split}': y[idx], f'i_{split}': row_in_file}
-    np.savez_compressed(dest or EMBEDDED, **arrays)
-    return subset_digest(arrays)
+    np.savez_compressed(dest or _EMBEDDED, **arrays)
+    return _subset_digest(arrays)
 
-def load_embedded(test_split=False, # the test split instead of train and valid
-                  fn=None,          # the `.npz`; None: `EMBEDDED`
-                 )->tuple:
+# %% ../nbs/01_data.ipynb #x0100
+def _load_embedded(test_split=False, # the test split instead of train and valid
+                   fn=None,          # the `.npz`; None: `_EMBEDDED`
+                  )->tuple:
     "`(x_train, y_train, x_valid, y_valid)`, or `(x_test, y_test)` if `test_split`, from the subset `fn`, checked."
-    fn = Path(fn or EMBEDDED)
-    fix = "reinstall kaiming_nb, or rebuild it with build_subset"
+    fn = Path(fn or _EMBEDDED)
+    fix = "reinstall kaiming_nb, or rebuild it from full MNIST with kaiming_nb.data._build_subset"
     if not fn.is_file():
-        raise DataError(f"{fn}: no such file: the embedded subset is missing next to {MODULE_FILE.name}; {fix}")
+        raise DataError(f"{fn}: no such file: the embedded subset is missing next to {_MODULE_FILE.name}; {fix}")
     try:
         with np.load(fn, allow_pickle=False) as f: d = {k: f[k] for k in f.files}
     except Exception as e: raise DataError(f"{fn}: unreadable ({type(e).__name__}: {e}); {fix}") from None
-    if (got := subset_digest(d)) != EMBEDDED_SHA256:
-        raise DataError(f"{fn}: checksum mismatch (sha256 {got}, expected {EMBEDDED_SHA256}); {fix}")
-    splits = ('test',) if test_split else SPLITS[:2]
-    return tuple(t for s in splits for t in to_tensors(d[f'x_{s}'], d[f'y_{s}']))
+    if (got := _subset_digest(d)) != _EMBEDDED_SHA256:
+        raise DataError(f"{fn}: checksum mismatch (sha256 {got}, expected {_EMBEDDED_SHA256}); {fix}")
+    splits = ('test',) if test_split else _SPLITS[:2]
+    return tuple(t for s in splits for t in _to_tensors(d[f'x_{s}'], d[f'y_{s}']))
 
 # %% ../nbs/01_data.ipynb #c0029
 MIRRORS = [  # tried in order
     'https://ossci-datasets.s3.amazonaws.com/mnist/',
     'https://storage.googleapis.com/cvdf-datasets/mnist/',
 ]
-READ_TIMEOUT = 30.  # seconds a mirror may take to connect, and to send each piece of a file
-DOWNLOAD_DEADLINE = 600.  # seconds a whole download may take: all its files, from all mirrors
+_READ_TIMEOUT = 30.  # seconds a mirror may take to connect, and to send each piece of a file
+_DOWNLOAD_DEADLINE = 600.  # seconds a whole download may take: all its files, from all mirrors
 
-def mirrors_to_try(mirrors=None, # base URLs: a list, or a string of them separated by commas
-                  )->list:
+def _mirrors_to_try(mirrors=None, # base URLs: a list, or a string of them separated by commas
+                   )->list:
     "The base URLs to download from, in order: `mirrors`, else `$KAIMING_NB_MIRRORS` (comma-separated), else `MIRRORS`."
     if mirrors is None: mirrors = os.environ.get('KAIMING_NB_MIRRORS', MIRRORS)
     if isinstance(mirrors, str): mirrors = [m.strip() for m in mirrors.split(',') if m.strip()]
@@ -309,8 +308,8 @@ def mnist_cache() -> Path:
     "Where downloads go: `$XDG_CACHE_HOME/kaiming_nb/mnist`, by default `~/.cache/kaiming_nb/mnist`."
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'kaiming_nb'/'mnist'
 
-def write_problem(folder, # created if it does not exist
-                 )->str|None:
+def _write_problem(folder, # created if it does not exist
+                  )->str|None:
     "Why no file can be written in `folder`, or None. The test is to create one: right for root, and read-only disks."
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -375,11 +374,11 @@ class _WatchedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
         return super().do_open(connection, req, **kwargs)
 
 # %% ../nbs/01_data.ipynb #x0033
-def fetch_verified(url,                         # a file, maybe gzipped
-                   md5,                         # expected md5 of its uncompressed bytes
-                   timeout=READ_TIMEOUT,        # seconds, for the connection and each read
-                   deadline=DOWNLOAD_DEADLINE,  # seconds for all of it: connection, headers and file
-                  )->bytes:                     # as downloaded (not uncompressed)
+def _fetch_verified(url,                         # a file, maybe gzipped
+                    md5,                         # expected md5 of its uncompressed bytes
+                    timeout=_READ_TIMEOUT,        # seconds, for the connection and each read
+                    deadline=_DOWNLOAD_DEADLINE,  # seconds for all of it: connection, headers and file
+                   )->bytes:                     # as downloaded (not uncompressed)
     "The bytes at `url`, whose uncompressed md5 must be `md5`; a `TimeoutError` if they take over `deadline` seconds."
     chunks = []
     with _Watchdog(deadline) as watchdog:
@@ -393,17 +392,17 @@ def fetch_verified(url,                         # a file, maybe gzipped
         received = sum(map(len, chunks))
         raise TimeoutError(f"{url}: gave up after {round(deadline, 1):g} s (the deadline), {received:,} bytes in")
     b = b''.join(chunks)
-    if (got := hashlib.md5(gunzip(b, url)).hexdigest()) != md5:
+    if (got := hashlib.md5(_gunzip(b, url)).hexdigest()) != md5:
         raise DataError(f"{url}: checksum mismatch (md5 {got}, expected {md5})")
     return b
 
 # %% ../nbs/01_data.ipynb #x0036
-def has_verified(folder, # where to look
-                 name,   # file name, without `.gz`
-                 md5,    # expected md5 of the uncompressed bytes
-                )->bool:
+def _has_verified(folder, # where to look
+                  name,   # file name, without `.gz`
+                  md5,    # expected md5 of the uncompressed bytes
+                 )->bool:
     "Whether `folder` holds a readable copy of `name` (raw or gzipped) with md5 `md5`."
-    try: read_named(folder, name, md5, required=True)
+    try: _read_named(folder, name, md5, required=True)
     except (OSError, DataError): return False
     return True
 
@@ -430,7 +429,7 @@ def _download_file(name,        # file name, without `.gz`
         if m in unreachable or left <= 0: continue
         start = time.monotonic()
         try:
-            b = fetch_verified(f"{m.rstrip('/')}/{name}.gz", md5, timeout, left)
+            b = _fetch_verified(f"{m.rstrip('/')}/{name}.gz", md5, timeout, left)
             write_atomic(dest/f'{name}.gz', b)
         except Exception as e:
             errors.append(f"{name}.gz from {m}: {e}")
@@ -443,19 +442,19 @@ def _download_file(name,        # file name, without `.gz`
 
 # %% ../nbs/01_data.ipynb #x0039
 def download_mnist(dest=None,                  # the folder; None: `mnist_cache()`
-                   mirrors=None,               # base URLs, tried in order for each file; None: `mirrors_to_try()`
-                   files=MNIST_MD5,            # name: md5 of the uncompressed file
-                   timeout=READ_TIMEOUT,       # seconds, for the connection and each read
-                   deadline=DOWNLOAD_DEADLINE, # seconds for the whole download: all the files, from all mirrors
+                   mirrors=None,               # base URLs, tried in order for each file; None: `_mirrors_to_try()`
+                   files=_MNIST_MD5,            # name: md5 of the uncompressed file
+                   timeout=_READ_TIMEOUT,       # seconds, for the connection and each read
+                   deadline=_DOWNLOAD_DEADLINE, # seconds for the whole download: all the files, from all mirrors
                    progress=None,              # called with a line per file tried, `print` say; None: silent
                   )->Path:                     # `dest`
     "Download `files` (name: uncompressed md5) as `name.gz` into `dest` (`mnist_cache()`), trying mirrors in order."
     dest = Path(dest or mnist_cache())
-    mirrors = mirrors_to_try(mirrors)
+    mirrors = _mirrors_to_try(mirrors)
     if not 0 < deadline < math.inf:
         raise ArgError(f"deadline must be a finite number of seconds above 0; got {deadline}")
-    wanted = {name: md5 for name, md5 in files.items() if not has_verified(dest, name, md5)}
-    why = write_problem(dest) if wanted else None
+    wanted = {name: md5 for name, md5 in files.items() if not _has_verified(dest, name, md5)}
+    why = _write_problem(dest) if wanted else None
     if why: raise DataError(f"{dest}: cannot write there ({why}); nothing downloaded")
     if wanted and progress: progress(f"kaiming_nb: downloading {len(wanted)} file{'s' * (len(wanted) > 1)}, "
                                      f"{deadline:g} s at most")
@@ -474,15 +473,15 @@ def download_mnist(dest=None,                  # the folder; None: `mnist_cache(
 
 # %% ../nbs/01_data.ipynb #n0017
 @contextmanager
-def denied(folder, # opening it, or a file in it, raises `PermissionError` inside the block
-          ):
+def _denied(folder, # opening it, or a file in it, raises `PermissionError` inside the block
+           ):
     "For tests, a folder without permissions, even for root: opening it or a file in it raises `PermissionError`."
     folder = Path(folder).absolute()
     path_open = Path.open
     os_open = os.open
     def check(fn):
         if isinstance(fn, (str, os.PathLike)) and folder in (Path(fn).absolute(), Path(fn).absolute().parent):
-            raise PermissionError(13, 'Permission denied', str(fn))
+            raise PermissionError(13, 'Permission _denied', str(fn))
     def guarded_path_open(self, *args, **kwargs):
         check(self)
         return path_open(self, *args, **kwargs)
@@ -498,7 +497,6 @@ _ADVICE = {  # how to get full MNIST, in the words of where get_data was called 
                    source="pass get_data a folder of MNIST's four IDX files or a mnist.pkl.gz, or set KAIMING_NB_DATA"),
     'kaiming_nb_train': dict(subset='--subset', why='--full says why', download='--download', source=_CLI_SOURCE),
     'kaiming_nb_data': dict(subset='--subset', why='--download says why', download='--download', source=_CLI_SOURCE)}
-_speaker = ['python']   # whose words: `command_line` puts its command's name here while the command runs
 
 def _how_to_get_full(tried_download, # whether a download was tried (and failed)
                     )->str:
@@ -506,76 +504,76 @@ def _how_to_get_full(tried_download, # whether a download was tried (and failed)
     words = _ADVICE[_speaker[-1]]
     return "for full MNIST, " + words['source'] + ('' if tried_download else f", or download it ({words['download']})")
 
-def tilde(s, # a path, or a message with paths in it
-         )->str:
+def _tilde(s, # a path, or a message with paths in it
+          )->str:
     "`s` as a string, with the home folder written `~`."
     home = str(Path.home())
     return str(s).replace(home, '~') if home != '/' else str(s)
 
 def _describe_subset(ts, test_split, detail=True):
     "The subset, as the notice names it: the sizes of the splits in `ts` (and what they are, if `detail`)."
-    sizes = ' / '.join(f'{len(x):,} {s}' for x, s in zip(ts[::2], ('test',) if test_split else SPLITS))
+    sizes = ' / '.join(f'{len(x):,} {s}' for x, s in zip(ts[::2], ('test',) if test_split else _SPLITS))
     return f"the embedded subset ({sizes}{' images of real MNIST' if detail else ''})"
 
-def cache_holds(cache, # a folder
-               )->str:
+def _cache_holds(cache, # a folder
+                )->str:
     "What `cache` holds of MNIST's four files, for the notice."
-    held = [name for name in MNIST_MD5 if candidates(cache, name)]
+    held = [name for name in _MNIST_MD5 if _candidates(cache, name)]
     return f"the cache {cache} holds only {', '.join(held)}" if held else f"nothing in the cache {cache}"
 
 # %% ../nbs/01_data.ipynb #x0050
-def load_mnist(path=None,                  # as in `get_data`
-               test_split=False,           # the test split instead of train and valid
-               download=True,              # download into the cache when it is empty or bad
-               subset=False,               # the embedded subset, whatever the other sources hold
-               full=False,                 # full MNIST or a `DataError`, never the subset
-               mirrors=None,               # as in `download_mnist`
-               deadline=DOWNLOAD_DEADLINE, # as in `download_mnist`
-               progress=None,              # as in `download_mnist`
-              )->tuple:                    # the tensors, where they came from, why not full MNIST (or None)
+def _load_mnist(path=None,                  # as in `get_data`
+                test_split=False,           # the test split instead of train and valid
+                download=True,              # download into the cache when it is empty or bad
+                subset=False,               # the embedded subset, whatever the other sources hold
+                full=False,                 # full MNIST or a `DataError`, never the subset
+                mirrors=None,               # as in `download_mnist`
+                deadline=_DOWNLOAD_DEADLINE, # as in `download_mnist`
+                progress=None,              # as in `download_mnist`
+               )->tuple:                    # the tensors, where they came from, why not full MNIST (or None)
     "MNIST tensors, where they came from, and why they are the subset when full MNIST was not found (see `get_data`)."
     if subset and (full or path is not None):
         raise ArgError("get_data: subset=True takes neither a path nor full=True: the subset is the one in the package")
     if subset:
-        ts = load_embedded(test_split)
+        ts = _load_embedded(test_split)
         return ts, f"{_describe_subset(ts, test_split)}, as asked ({_ADVICE[_speaker[-1]]['subset']})", None
     if path is None and (env := os.environ.get('KAIMING_NB_DATA')): path, how = env, 'KAIMING_NB_DATA='
     else: how = ''
     if path is not None:
         p = Path(path).expanduser()
-        if p.is_file(): return load_pkl(p, test_split), f"{how}{p}", None
+        if p.is_file(): return _load_pkl(p, test_split), f"{how}{p}", None
         if not p.is_dir():
             expected = "expected a folder with MNIST's IDX files, or mnist.pkl.gz"
             raise ArgError(f"{how}{p}: no such folder or file ({expected})")
-        ts, ok = load_folder(p, test_split)
+        ts, ok = _load_folder(p, test_split)
         return ts, f"{how}{p} ({'md5 verified' if ok else 'md5 differs from MNIST: loaded as given'})", None
     cache = mnist_cache()
     why = []
-    try: return load_folder(cache, test_split, verify=True)[0], f"the cache {cache} (md5 verified)", None
-    except FileNotFoundError: why.append(cache_holds(cache))
+    try: return _load_folder(cache, test_split, verify=True)[0], f"the cache {cache} (md5 verified)", None
+    except FileNotFoundError: why.append(_cache_holds(cache))
     except DataError as e: why.append(f"the cache is not used: {e}")
     except OSError as e: why.append(f"the cache {cache} is not readable ({type(e).__name__}: {e.strerror or e})")
     if download:
         try:
             download_mnist(cache, mirrors, deadline=deadline, progress=progress)
-            return load_folder(cache, test_split, verify=True)[0], f"a download into {cache} (md5 verified)", None
+            return _load_folder(cache, test_split, verify=True)[0], f"a download into {cache} (md5 verified)", None
         except DataError as e: why.append(str(e))
         try:
-            ts = load_folder(cache, test_split, verify=True)[0]
+            ts = _load_folder(cache, test_split, verify=True)[0]
             return ts, f"the cache {cache} (md5 verified)", why[-1]   # what this split needs is there
         except (OSError, DataError): pass  # the files this split needs are not all there, and `why` says why
     else: why.append("downloads off")
     why = f"{'; '.join(why)}; {_how_to_get_full(tried_download=download)}"
     if full: raise DataError(f"full MNIST was asked for and not found: {why}")
-    ts = load_embedded(test_split)
+    ts = _load_embedded(test_split)
     return ts, _describe_subset(ts, test_split, detail=False), why   # short: the notice's line has room
 
 # %% ../nbs/01_data.ipynb #x0051
-def _notice(src, # where the data came from, as `load_mnist` says
+def _notice(src, # where the data came from, as `_load_mnist` says
             why, # why not full MNIST, or None
            )->str:
     "The one line `get_data` prints: where the data came from; for the subset by default, where to read why."
-    if why is None or not src.startswith('the embedded subset'): return f"kaiming_nb: MNIST from {tilde(src)}"
+    if why is None or not src.startswith('the embedded subset'): return f"kaiming_nb: MNIST from {_tilde(src)}"
     return f"kaiming_nb: MNIST from {src}; no full MNIST: {_ADVICE[_speaker[-1]]['why']}"
 
 def get_data(path=None,                  # IDX folder or mnist.pkl.gz; None: $KAIMING_NB_DATA, cache, download, subset
@@ -585,11 +583,11 @@ def get_data(path=None,                  # IDX folder or mnist.pkl.gz; None: $KA
              subset=False,               # the embedded subset, whatever `KAIMING_NB_DATA` or the cache hold
              full=False,                 # require full MNIST: a `DataError` saying how to get it, instead of the subset
              mirrors=None,               # base URLs; None: $KAIMING_NB_MIRRORS (separated by commas), else `MIRRORS`
-             deadline=DOWNLOAD_DEADLINE, # seconds the whole download may take: all the files, from all mirrors
+             deadline=_DOWNLOAD_DEADLINE, # seconds the whole download may take: all the files, from all mirrors
             )->tuple:                    # x_train, y_train, x_valid, y_valid (or x_test, y_test)
     "MNIST as mnist.pkl split it: `x_train, y_train, x_valid, y_valid`, or `x_test, y_test` if `test_split`."
     progress = print if verbose and full else None   # a line per file, when full MNIST was asked for
-    ts, src, why = load_mnist(path, test_split, download, subset, full, mirrors, deadline, progress)
+    ts, src, why = _load_mnist(path, test_split, download, subset, full, mirrors, deadline, progress)
     if verbose: print(_notice(src, why))
     return ts
 
@@ -643,75 +641,3 @@ def show_images(x,              # images: `(n, 784)`, `(n, h, w)` or `(n, 1, h, 
         ax.imshow(x[i], cmap=cmap, **kwargs)
         if y is not None: ax.set_title(str(int(y[i])), fontsize=10)
     return axs
-
-# %% ../nbs/01_data.ipynb #x0070
-@contextmanager
-def _line_buffered(stream, # a text stream: `sys.stdout`, say
-                  ):
-    "For a `with` block, make `stream` write out each line as it is printed, if it can; its setting comes back after."
-    before = getattr(stream, 'line_buffering', None)
-    if before is None or not hasattr(stream, 'reconfigure'):   # a notebook's stream, a `StringIO`: nothing to do
-        yield
-        return
-    stream.reconfigure(line_buffering=True)
-    try: yield
-    finally: stream.reconfigure(line_buffering=before)
-
-# %% ../nbs/01_data.ipynb #c0055
-@contextmanager
-def command_line(prog, # the command's name, which starts its messages
-                ):
-    "Run a command's body: one line on stderr, and exit status 2 for a bad argument, 1 for a failure, 130 for Ctrl-C."
-    _speaker.append(prog)   # advice in this command's words: `--data`, not `get_data(path)`
-    with _line_buffered(sys.stdout):   # each line shows as it is printed, through a pipe too
-        try: yield
-        except ArgError as e:
-            print(f"{prog}: error: {tilde(e)}", file=sys.stderr)
-            raise SystemExit(2) from None
-        except (DataError, OSError, FloatingPointError) as e:
-            print(f"{prog}: {tilde(e)}", file=sys.stderr)
-            raise SystemExit(1) from None
-        except KeyboardInterrupt:
-            print(f"{prog}: interrupted", file=sys.stderr)
-            raise SystemExit(130) from None
-        finally: _speaker.pop()
-
-# %% ../nbs/01_data.ipynb #x0071
-@call_parse
-def kaiming_nb_data(data:str=None,                    # a folder with MNIST's four IDX files, or mnist.pkl.gz
-                    download:bool=False,              # require full MNIST, downloaded into the cache if needed
-                    subset:bool=False,                # the embedded subset, whatever KAIMING_NB_DATA or the cache hold
-                    deadline:float=DOWNLOAD_DEADLINE, # seconds the whole download may take
-                    path:str=None):                   # old name of --data
-    "Print where MNIST came from, its shapes, dtypes and statistics, raw and normalized with the training statistics."
-    with command_line('kaiming_nb_data'):
-        if data is not None and path is not None:
-            raise ArgError("--data and --path are one option (--path is its old name): give it once")
-        data = path if data is None else data
-        if subset and download:
-            raise ArgError("--subset and --download contradict each other: the subset is the one in the package")
-        if download and data is None and not os.environ.get('KAIMING_NB_DATA'):   # the cache: all four files
-            try: download_mnist(deadline=deadline, progress=print)
-            except DataError as e:
-                raise DataError(f"full MNIST was asked for (--download) and not found: {e}") from None
-        x_train, y_train, x_valid, y_valid = get_data(data, download=download, subset=subset, full=download,
-                                                      deadline=deadline)
-        m, s = stats(x_train)
-        print(f"training statistics: mean {m:.4f}, std {s:.4f}")
-        for name, x, y in (('train', x_train, y_train), ('valid', x_valid, y_valid)):
-            xn = normalize(x, m, s)
-            pixels = f"x {tuple(x.shape)} {x.dtype} in [{x.min():.4f}, {x.max():.4f}]"
-            pixels += f", mean {x.mean():.4f} std {x.std():.4f}"
-            labels = f"y {tuple(y.shape)} {y.dtype}, per class {y.bincount(minlength=10).tolist()}"
-            print(f"{name}: {pixels}; normalized mean {xn.mean():.4f} std {xn.std():.4f}; {labels}")
-
-# %% ../nbs/01_data.ipynb #n0023
-def exit_status(cli,      # a function made a command by `call_parse`
-                **kwargs, # its arguments
-               )->tuple:  # exit status, stderr
-    "For tests, run command `cli` with `kwargs` in this process: its exit status and what it wrote on stderr."
-    err = io.StringIO()
-    with redirect_stderr(err):
-        try: cli.__wrapped__(**kwargs)
-        except SystemExit as e: return e.code, err.getvalue()
-    return 0, err.getvalue()

@@ -10,30 +10,33 @@ from fastcore.basics import patch
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from .core import torch_settings, model_device, leaf_modules, first_tensor, Hook, Hooks
-from .init import gain, init_weights_
+from .init import gain, init_weights_, _weighted_layers
 from .loss import cross_entropy
-from .training import Optimizer, Dataset, DataLoader, fit, one_cycle
-
+from .training import Optimizer, Dataset, DataLoader, Learner, one_cycle
+from .training import CheckFiniteCB, ScheduleCB, MetricsCB, GiveUpCB
 
 # %% auto #0
-__all__ = ['DEPTHS', 'ActivationStats', 'plain_mlp', 'GeneralRelu', 'lsuv_init', 'plain_cnn', 'init_model_', 'last_hidden',
-           'ClipOptimizer', 'depth_run', 'depth_experiment', 'plot_depth']
+__all__ = ['ActivationStats', 'plain_mlp', 'GeneralRelu', 'lsuv_init_', 'plain_cnn', 'ClipOptimizer', 'depth_run',
+           'depth_experiment', 'plot_depth']
 
-# %% ../nbs/06_deep.ipynb #c0013
+# %% ../nbs/06_deep.ipynb #x0001
 def _dead(t):
     "Fraction of units (indices of dim 1) of `t` `(N, C, ...)` whose output is the same for every sample and position."
     if t.ndim < 2: return float('nan')
     u = t.transpose(0, 1).reshape(t.shape[1], -1)
     return (u.amax(1) == u.amin(1)).float().mean().item()
 
+# %% ../nbs/06_deep.ipynb #x0003
 def _log_ratio(a, p):
     "log10(std(a) / std(p)); inf or nan, not an error, where a std is 0."
     return (a.float().std() / p.float().std()).log10().item()
 
+# %% ../nbs/06_deep.ipynb #x0005
 def _avg(v, last):
     "The mean of the last `last` values of `v`; nan if there are none."
     return sum(v[-last:]) / len(v[-last:]) if v else float('nan')
 
+# %% ../nbs/06_deep.ipynb #c0013
 _KEYS = ('mean', 'std', 'near_zero', 'dead')  # what `ActivationStats` records per module and batch
 
 class ActivationStats(Hooks):
@@ -67,17 +70,6 @@ class ActivationStats(Hooks):
             self.remove()
             raise
 
-    def _record(self, hook, m, inp, out):
-        t = first_tensor(out)
-        if not m.training or t is None: return
-        r = self._records[id(m)]
-        t = t.detach().float()
-        r['mean'].append(t.mean().item())
-        r['std'].append(t.std().item())
-        r['near_zero'].append((t.abs() < self.eps).float().mean().item())
-        r['dead'].append(_dead(t))
-        r['hist'].append(t.abs().histc(self.bins, 0, self.hmax))
-
     def _grad(self, r, p):
         if not self.model.training: return
         r['grad'].append(_log_ratio(p.grad, p))
@@ -103,23 +95,24 @@ class ActivationStats(Hooks):
         self._updates()
         self._prev = None
 
-    def layer_table(self,
-                    last=1, # average over the last `last` training batches
-                   ):
-        "Per watched module: `name`, `layer` (class), and its `mean`, `std`, `near_zero`, `dead` over `last` batches."
-        return [dict(name=r['name'], layer=r['layer'], **{k: _avg(r[k], last) for k in _KEYS}) for r in self.stats]
+# %% ../nbs/06_deep.ipynb #x0007
+@patch
+def _record(self:ActivationStats, hook, m, inp, out):
+    "The forward hook on each watched module: the statistics of its output, in training only."
+    t = first_tensor(out)
+    if not m.training or t is None: return
+    r = self._records[id(m)]
+    t = t.detach().float()
+    r['mean'].append(t.mean().item())
+    r['std'].append(t.std().item())
+    r['near_zero'].append((t.abs() < self.eps).float().mean().item())
+    r['dead'].append(_dead(t))
+    r['hist'].append(t.abs().histc(self.bins, 0, self.hmax))
 
-    def param_table(self,
-                    last=1, # average over the last `last` training batches
-                   ):
-        "Per watched weight: `name`, `shape`, and its log10 `grad` and `update` ratios over `last` batches."
-        return [dict(name=r['name'], shape=r['shape'], grad=_avg(r['grad'], last), update=_avg(r['update'], last))
-                for r in self.params]
-
-
-# %% ../nbs/06_deep.ipynb #c0015
+# %% ../nbs/06_deep.ipynb #x0013
 def _colors(n): return [plt.get_cmap('viridis')(i / max(n - 1, 1)) for i in range(n)]
 
+# %% ../nbs/06_deep.ipynb #c0015
 @patch
 def plot_stats(self:ActivationStats,
                keys=_KEYS,    # any of 'mean', 'std', 'near_zero', 'dead'
@@ -140,6 +133,7 @@ def plot_stats(self:ActivationStats,
     axs[0].figure.tight_layout()
     return axs
 
+# %% ../nbs/06_deep.ipynb #x0014
 @patch
 def plot_hists(self:ActivationStats,
                idxs=None, # indices of the watched modules to show; None: up to 8, evenly spread
@@ -164,6 +158,7 @@ def plot_hists(self:ActivationStats,
     axs[0, 0].figure.tight_layout()
     return axs
 
+# %% ../nbs/06_deep.ipynb #x0015
 @patch
 def plot_ratios(self:ActivationStats, figsize=(7, 2.4)):
     "log10 grad:data and update:data per training batch, one line per weight; the rule of thumb -3 dashed."
@@ -176,6 +171,22 @@ def plot_ratios(self:ActivationStats, figsize=(7, 2.4)):
     axs[0].figure.tight_layout()
     return axs
 
+# %% ../nbs/06_deep.ipynb #x0008
+@patch
+def layer_table(self:ActivationStats,
+                last=1, # average over the last `last` training batches
+               ):
+    "Per watched module: `name`, `layer` (class), and its `mean`, `std`, `near_zero`, `dead` over `last` batches."
+    return [dict(name=r['name'], layer=r['layer'], **{k: _avg(r[k], last) for k in _KEYS}) for r in self.stats]
+
+# %% ../nbs/06_deep.ipynb #x0009
+@patch
+def param_table(self:ActivationStats,
+                last=1, # average over the last `last` training batches
+               ):
+    "Per watched weight: `name`, `shape`, and its log10 `grad` and `update` ratios over `last` batches."
+    return [dict(name=r['name'], shape=r['shape'], grad=_avg(r['grad'], last), update=_avg(r['update'], last))
+            for r in self.params]
 
 # %% ../nbs/06_deep.ipynb #c0020
 def plain_mlp(depth,     # number of Linear layers
@@ -209,16 +220,10 @@ class GeneralRelu(nn.Module):
         return gain(self.leak or 0.)
     def extra_repr(self): return f"leak={self.leak}, sub={self.sub}, maxv={self.maxv}"
 
-# %% ../nbs/06_deep.ipynb #c0049
-_LAYERS = (nn.Linear, nn.modules.conv._ConvNd)
-
-def _weighted(m):
-    "`m` if it is a Linear or Conv layer, else its first Linear or Conv submodule: the one LSUV scales."
-    if l := next((l for l in m.modules() if isinstance(l, _LAYERS)), None): return l
-    raise ValueError(f"lsuv_init: {type(m).__name__} has no Linear or Conv layer whose weights could be scaled")
-
+# %% ../nbs/06_deep.ipynb #x0033
 class _Stop(Exception): "Raised by a hook to end a forward pass once it has what it needs."
 
+# %% ../nbs/06_deep.ipynb #x0034
 def _run_until(model, m, xb, pre=False):
     "The output of module `m` (its input, with `pre`) when `model` runs on `xb`, stopping the forward pass there."
     res = []
@@ -231,36 +236,48 @@ def _run_until(model, m, xb, pre=False):
     if not res: raise ValueError(f"{type(m).__name__} was not called by the forward pass of {type(model).__name__}")
     return res[0].float()
 
-def lsuv_init(model,       # an `nn.Module`
-              xb,          # a batch of inputs, e.g. 512 training images
-              layers=None, # modules whose output to normalize, in forward order; None: every Linear and Conv
-              tol=0.01,    # target: |std - 1| <= tol and |mean| <= tol (the mean only for layers with a bias)
-              max_iter=10, # at most this many corrections per layer
-             ):
-    "Mishkin & Matas' LSUV: orthonormal weights, then each layer's output scaled to std 1 and mean 0 on `xb`."
+# %% ../nbs/06_deep.ipynb #x0036
+def _weighted(m):
+    "`m` if it is a Linear or Conv layer, else its first Linear or Conv submodule: the one LSUV scales."
+    return _weighted_layers(m, 'lsuv_init_')[0]
+
+# %% ../nbs/06_deep.ipynb #x0038
+def _lsuv_layer_(model,    # the whole model, run on `xb`
+                 m,        # the module whose output to normalize
+                 xb,       # the batch
+                 tol,      # as in `lsuv_init_`
+                 max_iter, # as in `lsuv_init_`
+                 name,     # `m`'s name in `model`, for the warning
+                ):
+    "Correct `m`'s Linear or Conv until `m`'s output on `xb` is within `tol` of std 1, mean 0; warn if it cannot."
+    l = _weighted(m)
+    for i in range(max_iter + 1):
+        out = _run_until(model, m, xb)
+        mean, std = out.mean().item(), out.std().item()
+        if abs(std - 1) <= tol and (l.bias is None or abs(mean) <= tol): return
+        if i == max_iter or not 0 < std < math.inf: break
+        if l.bias is not None: l.bias.sub_(mean).div_(std)   # b <- (b - mean) / std
+        l.weight.div_(std)                                    # W <- W / std
+    warnings.warn(f"lsuv_init_: layer {name!r} ({type(m).__name__}) did not reach std 1, mean 0 within {tol} "
+                  f"after {i} corrections: std {std:.4g}, mean {mean:.4g}", stacklevel=3)
+
+# %% ../nbs/06_deep.ipynb #x0039
+def lsuv_init_(model,       # an `nn.Module`
+               xb,          # a batch of inputs, e.g. 512 training images
+               layers=None, # modules whose output to normalize, in forward order; None: every Linear and Conv
+               tol=0.01,    # target: |std - 1| <= tol and |mean| <= tol (the mean only for layers with a bias)
+               max_iter=10, # at most this many corrections per layer
+              ):
+    "Mishkin & Matas' LSUV in place: orthonormal weights, then each layer's output set to std 1 and mean 0 on `xb`."
     names = {m: n for n, m in model.named_modules()}
-    layers = [m for m in model.modules() if isinstance(m, _LAYERS)] if layers is None else list(layers)
-    if not layers: raise ValueError(f"lsuv_init: {type(model).__name__} has no Linear or Conv layer")
+    layers = _weighted_layers(model, 'lsuv_init_') if layers is None else list(layers)
     with torch.no_grad():
         for m in layers:
             l = _weighted(m)
             nn.init.orthogonal_(l.weight)
             if l.bias is not None: l.bias.zero_()
-        for m in layers:
-            l = _weighted(m)
-            for i in range(max_iter + 1):
-                out = _run_until(model, m, xb)
-                mean, std = out.mean().item(), out.std().item()
-                if abs(std - 1) <= tol and (l.bias is None or abs(mean) <= tol): break
-                if i == max_iter or not 0 < std < math.inf:
-                    layer = f"layer {names.get(m, '?')!r} ({type(m).__name__})"
-                    warnings.warn(f"lsuv_init: {layer} did not reach std 1, mean 0 within {tol} after {i} corrections: "
-                                  f"std {std:.4g}, mean {mean:.4g}", stacklevel=2)
-                    break
-                if l.bias is not None: l.bias.sub_(mean).div_(std)   # b <- (b - mean) / std
-                l.weight.div_(std)                                    # W <- W / std
+        for m in layers: _lsuv_layer_(model, m, xb, tol, max_iter, names.get(m, '?'))
     return model
-
 
 # %% ../nbs/06_deep.ipynb #c0059
 def plain_cnn(depth=20, # number of convolutions, at least 4
@@ -277,21 +294,9 @@ def plain_cnn(depth=20, # number of convolutions, at least 4
 
 
 # %% ../nbs/06_deep.ipynb #c0062
-def init_model_(model,   # an `nn.Module` with Linear or Conv layers
-                init,    # a scheme of `INITS` (`init_weights_`), or 'lsuv' (`lsuv_init` on `xb`)
-                xb=None, # the batch for 'lsuv'
-               ):
-    "Initialize `model` in place by `init`; return `model`."
-    if init != 'lsuv': return init_weights_(model, init)
-    if xb is None: raise ValueError("init_model_: 'lsuv' needs a batch xb")
-    return lsuv_init(model, xb)
-
-def last_hidden(model, xb):
+def _last_hidden(model, xb):
     "The activations entering the last Linear or Conv layer of `model` on batch `xb`."
-    layers = [m for m in model.modules() if isinstance(m, _LAYERS)]
-    if not layers: raise ValueError(f"last_hidden: {type(model).__name__} has no Linear or Conv layer")
-    return _run_until(model, layers[-1], xb, pre=True)
-
+    return _run_until(model, _weighted_layers(model, 'depth_run')[-1], xb, pre=True)
 
 # %% ../nbs/06_deep.ipynb #c0066
 class ClipOptimizer(Optimizer):
@@ -308,9 +313,12 @@ class ClipOptimizer(Optimizer):
         super().step()
 
 
-# %% ../nbs/06_deep.ipynb #c0069
-def _arch_name(arch): return arch.__name__ if callable(arch) else arch
+# %% ../nbs/06_deep.ipynb #x0040
+def _name(f):
+    "An arch's or an init's name, as the rows show it: a string itself, a function its `__name__`."
+    return f.__name__ if callable(f) else f
 
+# %% ../nbs/06_deep.ipynb #x0041
 def _build(arch, depth, width):
     "A fresh net of `depth` layers: `plain_mlp`, `plain_cnn`, or the user's `arch(depth)`."
     if callable(arch): return arch(depth)
@@ -318,61 +326,80 @@ def _build(arch, depth, width):
     if arch == 'cnn': return plain_cnn(depth)
     raise ValueError(f"depth_run: unknown arch {arch!r}; use 'mlp', 'cnn' or a function of the depth")
 
-def depth_run(arch,        # 'mlp' (`plain_mlp`), 'cnn' (`plain_cnn`), or your function of the depth giving a model
-              depth,       # number of Linear or Conv layers
-              init,        # a scheme of `INITS`, or 'lsuv'
-              data,        # (x_train, y_train, x_valid, y_valid), normalized
-              epochs=10,   # the budget
-              lr=None,     # peak learning rate of `one_cycle`; None: 1.6 / depth
-              mom=0.9,     # momentum
-              bs=128,      # batch size
-              width=128,   # of the MLP's hidden layers
-              max_norm=1., # gradient clipping (`ClipOptimizer`); `inf`: none
-              seed=0,      # for the weights and the batch order
+# %% ../nbs/06_deep.ipynb #x0043
+def _check_run(epochs, lr, give_up):
+    "Raise a ValueError, before any training, for a budget, a learning rate or a threshold that cannot work."
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"depth_run: epochs must be an integer ≥ 1; got {epochs!r}")
+    if lr is not None and not 0 < lr < math.inf:   # also catches nan
+        raise ValueError(f"depth_run: lr must be a finite number > 0, or None for 1.6 / depth; got {lr}")
+    if give_up is not None and not 0 <= give_up <= 1:
+        raise ValueError(f"depth_run: give_up must be an accuracy in [0, 1], or None; got {give_up}")
+
+# %% ../nbs/06_deep.ipynb #x0045
+def _depth_cbs(lr, give_up, verbose):
+    "The callbacks of `depth_run`'s `fit`: checks, `one_cycle(lr)`, metrics, and giving up at `give_up` if not None."
+    cbs = [CheckFiniteCB(), ScheduleCB(one_cycle(lr)), MetricsCB(verbose=verbose)]
+    return cbs if give_up is None else cbs + [GiveUpCB(give_up)]
+
+# %% ../nbs/06_deep.ipynb #c0069
+def depth_run(arch,           # 'mlp' (`plain_mlp`), 'cnn' (`plain_cnn`), or your function of the depth giving a model
+              depth,          # number of Linear or Conv layers
+              init,           # for `init_weights_`: a name of `INITS` ('lsuv' on the first 512 images) or a function
+              data,           # (x_train, y_train, x_valid, y_valid), normalized
+              epochs=10,      # the budget
+              lr=None,        # peak learning rate of `one_cycle`; None: 1.6 / depth
+              mom=0.9,        # momentum
+              bs=128,         # batch size
+              width=128,      # of the MLP's hidden layers
+              max_norm=1.,    # gradient clipping (`ClipOptimizer`); `inf`: none
+              give_up=None,   # None, or an accuracy: stop after the first epoch at or below it
+              seed=0,         # for the weights and the batch order
+              verbose=False,  # print each epoch
              )->dict:
     "Build one net, initialize it by `init`, train it; the last hidden activations' std at init, and accuracies."
+    _check_run(epochs, lr, give_up)
     x, y, xv, yv = data
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     lr = lr or 1.6 / depth
     with torch_settings(seed=seed):
-        model = _build(arch, depth, width)
-        init_model_(model, init, x[:512])
-        h = last_hidden(model, xv[:512]).flatten(1)
+        model = init_weights_(_build(arch, depth, width), init, xb=x[:512])
+        h = _last_hidden(model, xv[:512]).flatten(1)
         opt = ClipOptimizer(model.parameters(), lr, mom=mom, max_norm=max_norm)
         train_dl = DataLoader(Dataset(x, y), bs, shuffle=True, seed=seed)
         valid_dl = DataLoader(Dataset(xv, yv), 1000)
-        try:
-            hist = fit(epochs, model, cross_entropy, opt, train_dl, valid_dl, sched=one_cycle(lr),
-                       progress=False, verbose=False)
-            accs = [e['accuracy'] for e in hist.epochs]
-        except FloatingPointError: accs = [float('nan')]   # diverged
-    return dict(arch=_arch_name(arch), depth=depth, init=init, std=h.std().item(), std_batch=h.std(0).mean().item(),
-                acc=accs[-1], accs=accs, cpu_s=time.process_time() - cpu_start, wall_s=time.perf_counter() - wall_start)
+        learn = Learner(model, cross_entropy, opt, train_dl, valid_dl, _depth_cbs(lr, give_up, verbose))
+        try: learn.fit(epochs)   # what `fit` runs; `learn.hist` keeps the epochs before a divergence
+        except FloatingPointError: learn.hist.epochs.append(dict(accuracy=math.nan))   # diverged
+    accs = [e['accuracy'] for e in learn.hist.epochs]
+    return dict(arch=_name(arch), depth=depth, init=_name(init), std=h.std().item(), std_batch=h.std(0).mean().item(),
+                acc=accs[-1], accs=accs, epochs=len(accs),
+                cpu_s=time.process_time() - cpu_start, wall_s=time.perf_counter() - wall_start)
 
-DEPTHS = (('mlp', 10), ('mlp', 20), ('mlp', 50), ('mlp', 100), ('cnn', 20))  # the experiment's nets: (arch, depth)
+# %% ../nbs/06_deep.ipynb #x0046
+_DEPTHS = (('mlp', 10), ('mlp', 20), ('mlp', 50), ('mlp', 100), ('cnn', 20))  # the experiment's nets: (arch, depth)
 
 def depth_experiment(data,                         # (x_train, y_train, x_valid, y_valid), normalized
-                     runs=DEPTHS,                  # (arch, depth) pairs, as `depth_run` takes them
+                     runs=_DEPTHS,                 # (arch, depth) pairs, as `depth_run` takes them
                      inits=('default', 'kaiming_normal', 'lsuv'),
                      epochs={'mlp': 10, 'cnn': 2}, # budget per arch name (or one int for all)
                      threads=1,                    # `torch.set_num_threads` during the experiment (restored after)
                      verbose=True,                 # print each row as it comes
-                     **kwargs,                     # for `depth_run`: lr, mom, bs, width, max_norm, seed
+                     **kwargs,                     # for `depth_run`: lr, mom, bs, width, max_norm, give_up, seed
                     )->list:
     "`depth_run` for every net of `runs` and every init of `inits`, on `threads` threads, denormals flushed."
     rows = []
     with torch_settings(threads=threads, flush_denormal=True):
         for arch, depth in runs:
             for init in inits:
-                budget = epochs[_arch_name(arch)] if isinstance(epochs, dict) else epochs
+                budget = epochs[_name(arch)] if isinstance(epochs, dict) else epochs
                 r = depth_run(arch, depth, init, data, budget, **kwargs)
                 rows.append(r)
-                if verbose: print(f"{r['arch']} {depth:3d} {init:14s}: std at init {r['std']:.3g} "
+                if verbose: print(f"{r['arch']} {depth:3d} {r['init']:14s}: std at init {r['std']:.3g} "
                                   f"(across images {r['std_batch']:.3g}), accuracy {r['acc']:.4f} "
                                   f"after {len(r['accs'])} epochs, {r['cpu_s']:.0f} s CPU, {r['wall_s']:.0f} s wall",
                                   flush=True)
     return rows
-
 
 # %% ../nbs/06_deep.ipynb #c0070
 def plot_depth(rows,             # what `depth_experiment` returned

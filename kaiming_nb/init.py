@@ -11,7 +11,8 @@ from .core import model_device, leaf_modules, first_tensor, Hooks
 
 
 # %% auto #0
-__all__ = ['INITS', 'gain', 'fans', 'kaiming2_', 'kaiming_uniform_', 'kaiming_normal_', 'xavier_normal_', 'xavier_uniform_', 'init_weights_', 'layer_stats', 'plot_layer_stats', 'orthogonal_', 'delta_orthogonal_']
+__all__ = ['INITS', 'gain', 'fans', 'kaiming_normal_', 'kaiming_uniform_', 'xavier_normal_', 'xavier_uniform_', 'init_weights_',
+           'layer_stats', 'plot_layer_stats']
 
 # %% ../nbs/02_init.ipynb #c0021
 def gain(a, # negative slope of the leaky ReLU that follows; 0: ReLU, 1: none
@@ -31,95 +32,115 @@ def fans(w, # a weight `(out, in, *kernel)`, as PyTorch stores them
 
 
 # %% ../nbs/02_init.ipynb #c0035
-def _fillable(w):
-    "Whether `w` has elements to fill; a `TypeError` unless it is a floating point tensor."
+def _fans(w):
+    "`fans(w)`, each at least 1 (an empty `w` gets nothing drawn); a TypeError unless `w` is a floating point tensor."
     if not isinstance(w, torch.Tensor) or not w.is_floating_point():
         raise TypeError(f"init: need a floating point tensor to fill, got {getattr(w, 'dtype', type(w).__name__)}")
-    return w.numel() > 0
+    return tuple(max(f, 1) for f in fans(w))
 
-def _use_fan_out(mode):
-    "Whether `mode` is 'fan_out'; a `ValueError` unless it is 'fan_in' or 'fan_out'."
+def _fan(w, mode):
+    "The fan of `w` that `mode` names; a ValueError unless `mode` is 'fan_in' or 'fan_out'."
     if mode not in ('fan_in', 'fan_out'): raise ValueError(f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    return mode == 'fan_out'
+    return _fans(w)[mode == 'fan_out']
 
-def kaiming2_(w,                 # floating tensor `(out, in, *kernel)`, filled in place
-              a,                 # negative slope of the leaky ReLU after the layer
-              use_fan_out=False, # scale by fan out (the backward pass) instead of fan in
-             ):
-    "Fill `w` in place from U(-bound, bound), bound = sqrt(3) * gain(a) / sqrt(fan); return `w`."
-    if not _fillable(w): return w
-    std = gain(a) / math.sqrt(fans(w)[bool(use_fan_out)])
-    bound = math.sqrt(3.0) * std
+def _normal_(w, std):
+    "Fill `w` in place from N(0, std²), unseen by autograd; return `w`."
+    with torch.no_grad(): return w.normal_(0, std)
+
+def _uniform_(w, bound):
+    "Fill `w` in place from U(-bound, bound), unseen by autograd; return `w`."
     with torch.no_grad(): return w.uniform_(-bound, bound)
-
-def kaiming_uniform_(w,             # floating tensor `(out, in, *kernel)`, filled in place
-                     a=0.,          # negative slope of the leaky ReLU after the layer
-                     mode='fan_in', # 'fan_in' keeps the forward scale, 'fan_out' the backward
-                    ):
-    "`kaiming2_` with the arguments of `nn.init.kaiming_uniform_`; return `w`."
-    return kaiming2_(w, a, _use_fan_out(mode))
 
 def kaiming_normal_(w,             # floating tensor `(out, in, *kernel)`, filled in place
                     a=0.,          # negative slope of the leaky ReLU after the layer
                     mode='fan_in', # 'fan_in' keeps the forward scale, 'fan_out' the backward
                    ):
-    "Fill `w` in place from N(0, std^2), std = gain(a) / sqrt(fan), as `nn.init.kaiming_normal_`; return `w`."
-    use_fan_out = _use_fan_out(mode)
-    if not _fillable(w): return w
-    std = gain(a) / math.sqrt(fans(w)[use_fan_out])
-    with torch.no_grad(): return w.normal_(0, std)
+    "Fill `w` from N(0, std²), std = gain(a) / √fan, as `nn.init.kaiming_normal_`; return `w`."
+    return _normal_(w, gain(a) / math.sqrt(_fan(w, mode)))
 
-def _xavier_std(w, gain):
-    "Xavier's std, gain * sqrt(2 / (fan_in + fan_out)), in torch's order of operations."
-    fan_in, fan_out = fans(w)
-    return gain * math.sqrt(2.0 / float(fan_in + fan_out))
+def kaiming_uniform_(w,             # floating tensor `(out, in, *kernel)`, filled in place
+                     a=0.,          # negative slope of the leaky ReLU after the layer
+                     mode='fan_in', # 'fan_in' keeps the forward scale, 'fan_out' the backward
+                    ):
+    "Fill `w` from U(-bound, bound), bound = √3 · gain(a) / √fan, as `nn.init.kaiming_uniform_`; return `w`."
+    return _uniform_(w, math.sqrt(3.0) * (gain(a) / math.sqrt(_fan(w, mode))))
 
 def xavier_normal_(w,       # floating tensor `(out, in, *kernel)`, filled in place
                    gain=1., # scale factor, e.g. `gain(a)`
                   ):
-    "Fill `w` in place from N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)), as torch's; return `w`."
-    if not _fillable(w): return w
-    std = _xavier_std(w, gain)
-    with torch.no_grad(): return w.normal_(0., std)
+    "Fill `w` from N(0, std²), std = gain · √(2 / (fan_in + fan_out)), as `nn.init.xavier_normal_`; return `w`."
+    return _normal_(w, gain * math.sqrt(2.0 / float(sum(_fans(w)))))
 
 def xavier_uniform_(w,       # floating tensor `(out, in, *kernel)`, filled in place
                     gain=1., # scale factor, e.g. `gain(a)`
                    ):
-    "Fill `w` in place from U(-bound, bound), bound = sqrt(3) * gain * sqrt(2 / (fan_in + fan_out)); return `w`."
-    if not _fillable(w): return w
-    bound = math.sqrt(3.0) * _xavier_std(w, gain)
-    with torch.no_grad(): return w.uniform_(-bound, bound)
+    "Fill `w` from U(-bound, bound), bound = √3 · gain · √(2 / (fan_in + fan_out)), as torch's; return `w`."
+    return _uniform_(w, math.sqrt(3.0) * (gain * math.sqrt(2.0 / float(sum(_fans(w))))))
 
+# %% ../nbs/02_init.ipynb #x0020
+INITS = ('kaiming_normal', 'kaiming_uniform', 'xavier_normal', 'xavier_uniform', 'default',  # the schemes, by name;
+         'lsuv', 'orthogonal', 'delta_orthogonal', 'isometric')  # these of chapters 06 and 08
 
-# %% ../nbs/02_init.ipynb #c0064
-INITS = dict(kaiming_normal=kaiming_normal_, kaiming_uniform=kaiming_uniform_,  # the init schemes: name, filler
-             xavier_normal=xavier_normal_, xavier_uniform=xavier_uniform_, default=None)
+_LAYERS = (nn.Linear, nn.modules.conv._ConvNd)  # the layers whose weight an init draws
 
-def init_weights_(model,                   # an `nn.Module` with `Linear` or `ConvNd` layers
-                  scheme='kaiming_normal', # a name in `INITS`; 'default': each layer's `reset_parameters()`
-                  a=0.,                    # kaiming: negative slope of the activations
-                  mode='fan_in',           # kaiming: 'fan_in' or 'fan_out'
-                 ):
-    "Re-initialize every `Linear`/`ConvNd` of `model` in place by `scheme`, biases zeroed; return `model`."
-    if scheme not in INITS:
-        raise ValueError(f"init_weights_: unknown scheme {scheme!r}; valid schemes: {', '.join(map(repr, INITS))}")
-    _use_fan_out(mode)
-    layers = [(n, l) for n, l in model.named_modules() if isinstance(l, (nn.Linear, nn.modules.conv._ConvNd))]
-    if not layers: raise ValueError(f"init_weights_: {type(model).__name__} has no Linear or Conv layer to initialize")
+def _weighted_layers(model,              # an `nn.Module`
+                     fn='init_weights_', # the public function, for the messages
+                    )->list:
+    "The Linear and ConvNd layers of `model` in the order of `named_modules`; a ValueError if none, or one is lazy."
+    layers = [(n, l) for n, l in model.named_modules() if isinstance(l, _LAYERS)]
+    if not layers: raise ValueError(f"{fn}: {type(model).__name__} has no Linear or Conv layer to initialize")
     for n, l in layers:
         if isinstance(l.weight, nn.parameter.UninitializedParameter):
-            raise ValueError(f"init_weights_: layer {n or type(l).__name__!r} is lazy and not initialized yet; "
+            raise ValueError(f"{fn}: layer {n or type(l).__name__!r} is lazy and not initialized yet; "
                              "run a batch through the model first")
-    fill = INITS[scheme]
-    args = (a, mode) if scheme.startswith('kaiming') else ()
-    for _, l in layers:
-        if fill is None:
+    return [l for _, l in layers]
+
+def _check_init(init, xb, mode):
+    "A ValueError unless `init` is a function or a name in `INITS`, 'lsuv' has a batch `xb`, and `mode` is valid."
+    if not (callable(init) or (isinstance(init, str) and init in INITS)):
+        raise ValueError(f"init_weights_: unknown init {init!r}; use a function of the model or one of "
+                         f"{', '.join(map(repr, INITS))}")
+    if init == 'lsuv' and xb is None:
+        raise ValueError("init_weights_: init 'lsuv' needs a batch of inputs: pass xb, e.g. xb=x_train[:512]")
+    if mode not in ('fan_in', 'fan_out'):
+        raise ValueError(f"init_weights_: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+
+def _filler(init):
+    "The function that fills one weight for the scheme `init`; chapter 08's are imported when asked for."
+    if init in ('orthogonal', 'delta_orthogonal'):
+        from kaiming_nb import isometry   # isometry.py imports this module: import it when called, not above
+        return getattr(isometry, f'{init}_')
+    return dict(kaiming_normal=kaiming_normal_, kaiming_uniform=kaiming_uniform_,
+                xavier_normal=xavier_normal_, xavier_uniform=xavier_uniform_)[init]
+
+# %% ../nbs/02_init.ipynb #c0064
+def init_weights_(model,                 # an `nn.Module` with Linear or ConvNd layers
+                  init='kaiming_normal', # a name in `INITS`, or a function that initializes `model` in place
+                  xb=None,               # a batch of inputs, for 'lsuv'
+                  *,
+                  a=0.,                  # kaiming: negative slope of the activations
+                  mode='fan_in',         # kaiming: 'fan_in' or 'fan_out'
+                 ):
+    "Initialize `model` in place by `init`; a filler draws each Linear/ConvNd weight, biases zeroed; return `model`."
+    _check_init(init, xb, mode)
+    if callable(init):
+        init(model)
+        return model
+    layers = _weighted_layers(model)
+    if init == 'lsuv':
+        from kaiming_nb.deep import lsuv_init_   # chapter 06; deep.py imports this module
+        return lsuv_init_(model, xb)
+    if init == 'isometric':
+        from kaiming_nb.isometry import _isometric_init_   # chapter 08
+        return _isometric_init_(model)
+    args = (a, mode) if init.startswith('kaiming') else ()
+    for l in layers:
+        if init == 'default':
             l.reset_parameters()
             continue
-        fill(l.weight, *args)
+        _filler(init)(l.weight, *args)
         if l.bias is not None: nn.init.zeros_(l.bias)
     return model
-
 
 # %% ../nbs/02_init.ipynb #c0069
 def layer_stats(model,          # an `nn.Module`; its hooks are removed afterwards
@@ -193,39 +214,3 @@ def plot_layer_stats(stats,                    # what `layer_stats` returned
     axs[0].figure.tight_layout()
     return axs
 
-
-# %% ../nbs/08_isometry.ipynb #i0019
-def orthogonal_(w,              # floating tensor `(out, in, *kernel)`, filled in place
-                gain=1.,        # all singular values of the filled matrix
-                generator=None, # a `torch.Generator`; None: the global one
-               ):
-    "Fill `w` with a random orthogonal matrix `(out, in * kernel)` times `gain`, drawn as `torch.nn.init.orthogonal_`."
-    fans(w)   # a clear error for a tensor of fewer than 2 dimensions
-    if not _fillable(w): return w
-    rows = w.shape[0]
-    cols = w.numel() // rows
-    a = w.new_empty(rows, cols).normal_(0, 1, generator=generator)
-    wide = rows < cols
-    q, r = torch.linalg.qr(a.T if wide else a)   # q: orthonormal columns
-    q = q * torch.diag(r).sign()                  # the sign fix: q uniformly distributed
-    if wide: q = q.T
-    with torch.no_grad(): return w.copy_(q.reshape(w.shape)).mul_(gain)
-
-# %% ../nbs/08_isometry.ipynb #i0026
-def delta_orthogonal_(w,              # floating tensor `(out, in, *kernel)`, an odd kernel; filled in place
-                      gain=1.,        # the singular values of the centre tap
-                      generator=None, # a `torch.Generator`; None: the global one
-                     ):
-    "Zeros, except for an `orthogonal_` `(out, in)` matrix times `gain` at the kernel's centre tap (Xiao et al. 2018)."
-    fans(w)
-    kernel = tuple(w.shape[2:])
-    if any(k % 2 == 0 for k in kernel):
-        raise ValueError(f"delta_orthogonal_: weight {tuple(w.shape)} has no centre tap; use odd kernel sizes")
-    if not _fillable(w): return w
-    centre = tuple(k // 2 for k in kernel)
-    with torch.no_grad(): w.zero_()
-    orthogonal_(w[(slice(None), slice(None), *centre)], gain, generator)
-    return w
-
-# %% ../nbs/08_isometry.ipynb #i0031
-INITS.update(orthogonal=orthogonal_, delta_orthogonal=delta_orthogonal_)

@@ -4,20 +4,17 @@
 
 # %% ../nbs/08_isometry.ipynb #i0003
 from __future__ import annotations
-import copy, functools, math, numbers, time
+import copy, functools, math, numbers
 import numpy as np
 import torch, matplotlib.pyplot as plt
 from torch import nn
-from .core import torch_settings, model_device, Hooks, format_table
-from .init import INITS, fans, init_weights_, orthogonal_, delta_orthogonal_
-from .loss import cross_entropy
-from .training import Dataset, DataLoader, fit, one_cycle
-from .deep import plain_mlp, plain_cnn, ClipOptimizer
+from .core import torch_settings, model_device, Hooks
+from .init import fans, _fans, _weighted_layers
+from .deep import plain_mlp
 
 # %% auto #0
-__all__ = ['TANH_SB2', 'ACTS', 'SPECTRA', 'jacobian', 'jacobian_spectrum', 'spectrum_stats', 'gauss_nodes', 'gauss_expect',
-           'bisect', 'q_map', 'q_star', 'chi', 'critical_sw2', 'set_act_', 'critical_init_', 'preact_q', 'q_path',
-           'plot_phases', 'critical', 'net_spectrum', 'spectra', 'plot_spectra', 'train_at_depth']
+__all__ = ['jacobian', 'jacobian_spectrum', 'spectrum_stats', 'orthogonal_', 'delta_orthogonal_', 'q_star', 'chi', 'critical',
+           'spectra', 'plot_spectra']
 
 # %% ../nbs/08_isometry.ipynb #i0006
 def jacobian(model, # maps a batch `(n, ...)` to outputs `(n, ...)`, each sample on its own
@@ -60,8 +57,8 @@ def _check_count(fn, name, value):
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1: return
     raise ValueError(f"{fn}: {name} must be an integer ≥ 1; got {value!r}")
 
-_COUNTS = ('depth', 'width', 'n', 'epochs')   # integers ≥ 1
-_POSITIVE = ('lr', 'floor')                   # numbers > 0; any other argument of `_check_args`: a number ≥ 0
+_COUNTS = ('depth', 'width', 'n')   # integers ≥ 1
+_POSITIVE = ('floor',)   # numbers > 0; any other argument of `_check_args`: a number ≥ 0
 
 def _check_args(fn,       # the public function, for the message
                 **values, # its arguments by name: a count if the name is in `_COUNTS`, else a number
@@ -110,31 +107,66 @@ def spectrum_stats(s, # singular values, any shape
     return dict(mean_sq=s.pow(2).mean().item(), p05=p05, median=p50, p95=p95,
                 decades=math.log10(p95 / p05), from_1=max(abs(math.log10(p05)), abs(math.log10(p95))))
 
+# %% ../nbs/08_isometry.ipynb #i0019
+def orthogonal_(w,              # floating tensor `(out, in, *kernel)`, filled in place
+                gain=1.,        # all singular values of the filled matrix
+                generator=None, # a `torch.Generator`; None: the global one
+               ):
+    "Fill `w` with a random orthogonal matrix `(out, in * kernel)` times `gain`, drawn as `torch.nn.init.orthogonal_`."
+    _fans(w)   # a clear error for a tensor that is not floating point, or has fewer than 2 dimensions
+    if w.numel() == 0: return w
+    rows = w.shape[0]
+    cols = w.numel() // rows
+    a = w.new_empty(rows, cols).normal_(0, 1, generator=generator)
+    wide = rows < cols
+    q, r = torch.linalg.qr(a.T if wide else a)   # q: orthonormal columns
+    q = q * torch.diag(r).sign()                  # the sign fix: q uniformly distributed
+    if wide: q = q.T
+    with torch.no_grad(): return w.copy_(q.reshape(w.shape)).mul_(gain)
+
+# %% ../nbs/08_isometry.ipynb #i0026
+def delta_orthogonal_(w,              # floating tensor `(out, in, *kernel)`, an odd kernel; filled in place
+                      gain=1.,        # the singular values of the centre tap
+                      generator=None, # a `torch.Generator`; None: the global one
+                     ):
+    "Zeros, except for an `orthogonal_` `(out, in)` matrix times `gain` at the kernel's centre tap (Xiao et al. 2018)."
+    _fans(w)
+    kernel = tuple(w.shape[2:])
+    if any(k % 2 == 0 for k in kernel):
+        raise ValueError(f"delta_orthogonal_: weight {tuple(w.shape)} has no centre tap; use odd kernel sizes")
+    if w.numel() == 0: return w
+    centre = tuple(k // 2 for k in kernel)
+    with torch.no_grad(): w.zero_()
+    orthogonal_(w[(slice(None), slice(None), *centre)], gain, generator)
+    return w
+
 # %% ../nbs/08_isometry.ipynb #i0034
 @functools.cache
-def gauss_nodes(n=101, # how many
-               )->tuple:
-    "Gauss-Hermite nodes `z` and weights `w` (summing to 1) such that E[f(z)] ≈ Σ w f(z) for z ~ N(0, 1), float64."
-    _check_args('gauss_nodes', n=n)
-    z, w = np.polynomial.hermite_e.hermegauss(n)   # for the weight exp(-z²/2)
-    return torch.from_numpy(z), torch.from_numpy(w / w.sum())
+def _std_grid(steps, # on each side of 0, over 12 standard deviations
+             )->tuple:
+    "Points `u` of a uniform grid from -12 to 12 and their weights, the normal density normalized to sum 1."
+    u = torch.linspace(-12, 12, 2 * steps + 1, dtype=torch.float64)
+    w = torch.exp(-0.5 * u**2)
+    return u, w / w.sum()
 
-def gauss_expect(f,     # a function of a float64 tensor, elementwise
-                 q,     # the variance, at least 0
-                 n=101, # quadrature nodes
-                )->float:
-    "E[f(√q z)] for z ~ N(0, 1), by Gauss-Hermite quadrature with `n` nodes."
-    _check_args('gauss_expect', q=q, n=n)
-    z, w = gauss_nodes(n)
-    return (w * f(math.sqrt(q) * z)).sum().item()
+def _gauss_expect(f, # a function of a float64 tensor, elementwise
+                  q, # the variance, at least 0
+                 )->float:
+    "E[f(√q z)] for z ~ N(0, 1), by the trapezoid rule: 20 steps or more per unit and per std, out to 12 stds."
+    _check_args('_gauss_expect', q=q)
+    sd = math.sqrt(q)
+    if sd == 0: return f(torch.zeros(1, dtype=torch.float64)).item()
+    steps = 2 ** math.ceil(math.log2(240 * max(sd, 1.)))   # a power of 2: few grids to cache
+    u, w = _std_grid(steps)
+    return (w * f(sd * u)).sum().item()
 
-def bisect(f, lo, hi, n=60):
+def _bisect(f, lo, hi, n=60):
     "The root of `f` between `lo` and `hi`, where `f(lo)` and `f(hi)` have opposite signs, by `n` halvings."
     f_lo, f_hi = f(lo), f(hi)
     if f_lo == 0: return lo   # a root at an end
     if f_hi == 0: return hi
     if (f_lo > 0) == (f_hi > 0):
-        raise ValueError(f"bisect: f has the same sign at {lo} and {hi}: f({lo}) = {f_lo}, f({hi}) = {f_hi}")
+        raise ValueError(f"_bisect: f has the same sign at {lo} and {hi}: f({lo}) = {f_lo}, f({hi}) = {f_hi}")
     for _ in range(n):
         mid = (lo + hi) / 2
         if (f(mid) > 0) == (f_lo > 0): lo = mid
@@ -142,60 +174,59 @@ def bisect(f, lo, hi, n=60):
     return (lo + hi) / 2
 
 # %% ../nbs/08_isometry.ipynb #i0037
-def q_map(q,   # the pre-activations' variance at one layer
+def _q_map(q,   # the pre-activations' variance at one layer
           sw2, # σ_w², the weights' variance times fan-in
           sb2, # σ_b², the biases' variance
          )->float:
     "The variance of the next layer's pre-activations in a wide tanh net: σ_w² E[tanh²(√q z)] + σ_b²."
-    _check_args('q_map', q=q, sw2=sw2, sb2=sb2)
-    return sw2 * gauss_expect(lambda z: torch.tanh(z)**2, q) + sb2
+    _check_args('_q_map', q=q, sw2=sw2, sb2=sb2)
+    return sw2 * _gauss_expect(lambda z: torch.tanh(z)**2, q) + sb2
 
 def q_star(sw2, sb2)->float:
-    "The fixed point q* = `q_map(q*)`: 0 if σ_b² = 0 and σ_w² <= 1, else the root between σ_b² and σ_w² + σ_b²."
+    "The fixed point q* = `_q_map(q*)`: 0 if σ_b² = 0 and σ_w² <= 1, else the root between σ_b² and σ_w² + σ_b²."
     _check_args('q_star', sw2=sw2, sb2=sb2)
     if sb2 == 0 and sw2 <= 1: return 0.
-    return bisect(lambda q: q_map(q, sw2, sb2) - q, sb2 if sb2 > 0 else 1e-300, sw2 + sb2)
+    return _bisect(lambda q: _q_map(q, sw2, sb2) - q, sb2 if sb2 > 0 else 1e-300, sw2 + sb2)
 
 def chi(sw2, sb2)->float:
     "χ = σ_w² E[tanh'(√q* z)²]: the factor by which one layer multiplies the mean squared singular value, at q*."
     _check_args('chi', sw2=sw2, sb2=sb2)
-    return sw2 * gauss_expect(lambda z: torch.cosh(z)**-4, q_star(sw2, sb2))
+    return sw2 * _gauss_expect(lambda z: torch.cosh(z)**-4, q_star(sw2, sb2))
 
-def critical_sw2(sb2, # σ_b², at least 0
+def _critical_sw2(sb2, # σ_b², at least 0
                 )->float:
     "The σ_w² at which χ = 1 for tanh with bias variance `sb2`: the edge between order and chaos; 1 without bias."
-    _check_args('critical_sw2', sb2=sb2)
+    _check_args('_critical_sw2', sb2=sb2)
     if sb2 == 0: return 1.   # q* = 0, where tanh' = 1
-    return bisect(lambda sw2: chi(sw2, sb2) - 1, 1., 1. + 20 * (1 + sb2))
+    return _bisect(lambda sw2: chi(sw2, sb2) - 1, 1., 1. + 20 * (1 + sb2))
 
 # %% ../nbs/08_isometry.ipynb #i0040
-TANH_SB2 = 1e-5  # σ_b² of this chapter's tanh nets: q* ≈ 0.02, small enough for isometry at depth 1,000
+_TANH_SB2 = 1e-5  # σ_b² of this chapter's tanh nets: q* ≈ 0.02, small enough for isometry at depth 1,000
 
 # %% ../nbs/08_isometry.ipynb #i0043
-ACTS = dict(relu=nn.ReLU, tanh=nn.Tanh)  # the activations of `set_act_`, by name
+_ACTS = dict(relu=nn.ReLU, tanh=nn.Tanh)  # the activations of `_set_act_`, by name
 
-def set_act_(net, # an `nn.Sequential`, such as `plain_mlp` or `plain_cnn`
-             act, # a name in `ACTS`
-            ):
-    "Replace each `nn.ReLU` of `net` by a new `act`; return `net`."
-    if act not in ACTS: raise ValueError(f"set_act_: unknown act {act!r}; use one of {', '.join(map(repr, ACTS))}")
-    for i, m in enumerate(net):
-        if isinstance(m, nn.ReLU): net[i] = ACTS[act]()
+def _set_act_(net, # an `nn.Module`, such as `plain_mlp` or `plain_cnn`
+              act, # a name in `_ACTS`
+             ):
+    "Replace each `nn.ReLU` of `net`, at any depth, by a new `act`; return `net`."
+    if act not in _ACTS: raise ValueError(f"_set_act_: unknown act {act!r}; use one of {', '.join(map(repr, _ACTS))}")
+    for parent in list(net.modules()):
+        for name, m in list(parent.named_children()):
+            if isinstance(m, nn.ReLU): setattr(parent, name, _ACTS[act]())
     return net
 
 # %% ../nbs/08_isometry.ipynb #i0046
-def critical_init_(model,            # an `nn.Module` with Linear or Conv layers
+def _critical_init_(model,            # an `nn.Module` with Linear or Conv layers
                    sw2,              # σ_w²: each weight's variance is σ_w² / fan-in
                    sb2=0.,           # σ_b²: each bias's variance
                    dist='orthogonal', # 'orthogonal' (`delta_orthogonal_`; strided: `orthogonal_`) or 'gaussian'
                   ):
     "Initialize every Linear and Conv layer of `model` in place: weights of variance σ_w² / fan-in, biases σ_b²."
     if dist not in ('orthogonal', 'gaussian'):
-        raise ValueError(f"critical_init_: dist must be 'orthogonal' or 'gaussian', got {dist!r}")
-    _check_args('critical_init_', sw2=sw2, sb2=sb2)
-    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
-    if not layers: raise ValueError(f"critical_init_: {type(model).__name__} has no Linear or Conv layer")
-    for l in layers:
+        raise ValueError(f"_critical_init_: dist must be 'orthogonal' or 'gaussian', got {dist!r}")
+    _check_args('_critical_init_', sw2=sw2, sb2=sb2)
+    for l in _weighted_layers(model, '_critical_init_'):
         strided = any(s > 1 for s in getattr(l, 'stride', ()))   # its centre tap alone would skip pixels
         if dist == 'gaussian': nn.init.normal_(l.weight, 0, math.sqrt(sw2 / fans(l.weight)[0]))
         elif strided: orthogonal_(l.weight, math.sqrt(sw2))
@@ -206,54 +237,54 @@ def critical_init_(model,            # an `nn.Module` with Linear or Conv layers
     return model
 
 # %% ../nbs/08_isometry.ipynb #i0051
-def preact_q(model, # an `nn.Module` with Linear or Conv layers
+def _preact_q(model, # an `nn.Module` with Linear or Conv layers
              xb,    # a batch of inputs
             )->list:
     "The mean square of each Linear or Conv layer's output (its pre-activations) on `xb`, in the order they run."
-    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
+    layers = _weighted_layers(model, '_preact_q')
     qs = []
     with Hooks(layers, lambda hook, m, inp, out: qs.append(out.detach().pow(2).mean().item())), torch.no_grad():
         model(xb.to(model_device(model)))
     return qs
 
-def q_path(q1, sw2, sb2, depth)->list:
-    "The mean-field prediction of `preact_q` for `depth` layers of a wide tanh net whose first layer gives `q1`."
-    _check_args('q_path', q1=q1, sw2=sw2, sb2=sb2, depth=depth)
+def _q_path(q1, sw2, sb2, depth)->list:
+    "The mean-field prediction of `_preact_q` for `depth` layers of a wide tanh net whose first layer gives `q1`."
+    _check_args('_q_path', q1=q1, sw2=sw2, sb2=sb2, depth=depth)
     qs = [q1]
-    for _ in range(depth - 1): qs.append(q_map(qs[-1], sw2, sb2))
+    for _ in range(depth - 1): qs.append(_q_map(qs[-1], sw2, sb2))
     return qs
 
 # %% ../nbs/08_isometry.ipynb #i0057
-def plot_phases(sb2s=None,    # bias variances along the line; None: 0 to 0.1
-                point=TANH_SB2, # the σ_b² to mark
+def _plot_phases(sb2s=None,    # bias variances along the line; None: 0 to 0.1
+                point=_TANH_SB2, # the σ_b² to mark
                 ax=None):
     "The order-to-chaos line of tanh nets, critical σ_w² against σ_b², with `point` marked."
-    _check_args('plot_phases', point=point)
+    _check_args('_plot_phases', point=point)
     sb2s = [i * 0.1 / 40 for i in range(41)] if sb2s is None else sb2s
     ax = ax or plt.subplots(figsize=(4.5, 3.2))[1]
-    line = [critical_sw2(b) for b in sb2s]
+    line = [_critical_sw2(b) for b in sb2s]
     ax.plot(line, sb2s, 'k-', lw=1.5, label='critical: χ = 1')
     ax.fill_betweenx(sb2s, 0.8, line, color='C0', alpha=0.15, label='ordered: gradients vanish')
     ax.fill_betweenx(sb2s, line, 2.6, color='C3', alpha=0.15, label='chaotic: gradients explode')
-    ax.plot(critical_sw2(point), point, 'o', color='C2', label=f'σ_b² = {point:g}, this chapter')
+    ax.plot(_critical_sw2(point), point, 'o', color='C2', label=f'σ_b² = {point:g}, this chapter')
     ax.set(xlim=(0.8, 2.6), ylim=(0, max(sb2s)), xlabel='σ_w²', ylabel='σ_b²', title='tanh nets, mean field')
     ax.legend(fontsize=7, loc='upper left')
     return ax
 
 # %% ../nbs/08_isometry.ipynb #i0061
 def critical(act,          # 'relu' or 'tanh'
-             sb2=TANH_SB2, # tanh: σ_b²
+             sb2=_TANH_SB2, # tanh: σ_b²
             )->tuple:
-    "(σ_w², σ_b²) at criticality: (2, 0) for ReLU, which is Kaiming's init; (`critical_sw2(sb2)`, `sb2`) for tanh."
+    "(σ_w², σ_b²) at criticality: (2, 0) for ReLU, which is Kaiming's init; (`_critical_sw2(sb2)`, `sb2`) for tanh."
     _check_args('critical', sb2=sb2)
     if act == 'relu': return 2., 0.
-    if act == 'tanh': return critical_sw2(sb2), sb2
+    if act == 'tanh': return _critical_sw2(sb2), sb2
     raise ValueError(f"critical: act must be 'relu' or 'tanh', got {act!r}")
 
-SPECTRA = {'Gaussian, ReLU (Kaiming)': ('relu', 'gaussian'), 'orthogonal, ReLU': ('relu', 'orthogonal'),
+_SPECTRA = {'Gaussian, ReLU (Kaiming)': ('relu', 'gaussian'), 'orthogonal, ReLU': ('relu', 'orthogonal'),
            'Gaussian, tanh': ('tanh', 'gaussian'), 'orthogonal, tanh': ('tanh', 'orthogonal')}  # label: (act, dist)
 
-def net_spectrum(depth,             # Linear layers
+def _net_spectrum(depth,             # Linear layers
                  act='tanh',        # 'relu' or 'tanh', after each layer but the last
                  dist='orthogonal', # of the weights: 'orthogonal' or 'gaussian'
                  width=128,         # of every layer
@@ -261,23 +292,23 @@ def net_spectrum(depth,             # Linear layers
                  seed=0,            # for the weights and the inputs
                 )->torch.Tensor:    # `(n, width)`
     "The Jacobian's singular values of a plain net of `depth` layers at `critical`, on `n` inputs of variance q*."
-    _check_args('net_spectrum', width=width, n=n)
+    _check_args('_net_spectrum', width=width, n=n)
     sw2, sb2 = critical(act)
     scale = math.sqrt(q_star(sw2, sb2)) if act == 'tanh' else 1.   # ReLU's Jacobian does not depend on the scale
     with torch_settings(seed=seed):
-        net = critical_init_(set_act_(plain_mlp(depth, width, width, width), act), sw2, sb2, dist)
+        net = _critical_init_(_set_act_(plain_mlp(depth, width, width, width), act), sw2, sb2, dist)
         x = scale * torch.randn(n, width)
     return jacobian_spectrum(net, x)
 
 def spectra(depths=(10, 100, 1000), # of the nets
-            nets=SPECTRA,           # label: (act, dist)
-            **kwargs,               # for `net_spectrum`: width, n, seed
+            nets=_SPECTRA,           # label: (act, dist)
+            **kwargs,               # for `_net_spectrum`: width, n, seed
            )->list:
-    "`net_spectrum` for every net and depth: dicts of label, depth, the singular values `s` and their `spectrum_stats`."
+    "`_net_spectrum` for every net and depth: dicts of label, depth, singular values `s` and their `spectrum_stats`."
     rows = []
     for label, (act, dist) in nets.items():
         for depth in depths:
-            s = net_spectrum(depth, act, dist, **kwargs)
+            s = _net_spectrum(depth, act, dist, **kwargs)
             rows.append(dict(label=label, depth=depth, s=s, **spectrum_stats(s)))
     return rows
 
@@ -305,46 +336,8 @@ def plot_spectra(rows,            # dicts with label, depth and the singular val
     axs[0][0].figure.tight_layout()
     return axs[0]
 
-# %% ../nbs/08_isometry.ipynb #i0073
-def train_at_depth(arch,          # 'mlp' (`plain_mlp`) or 'cnn' (`plain_cnn`)
-                   depth,         # its Linear or Conv layers
-                   init,          # 'isometric' (tanh at criticality, orthogonal weights) or a scheme of `INITS` (ReLU)
-                   data,          # (x_train, y_train, x_valid, y_valid), normalized
-                   epochs=1,      # the budget
-                   lr=0.005,      # peak learning rate of `one_cycle`
-                   mom=0.9,       # momentum
-                   bs=128,        # batch size
-                   width=128,     # of the MLP's hidden layers
-                   max_norm=1.,   # gradient clipping (`ClipOptimizer`)
-                   give_up=0.2,   # stop after the first epoch at this accuracy or less
-                   seed=0,        # for the weights and the batch order
-                   verbose=False, # print each epoch
-                  )->dict:
-    "Build, initialize and train one plain net; its accuracy after each epoch, and the time taken."
-    if arch not in ('mlp', 'cnn'): raise ValueError(f"train_at_depth: arch must be 'mlp' or 'cnn', got {arch!r}")
-    if init != 'isometric' and init not in INITS:
-        raise ValueError(f"train_at_depth: unknown init {init!r}; use 'isometric' or one of {', '.join(INITS)}")
-    _check_args('train_at_depth', epochs=epochs, lr=lr, mom=mom, width=width)
-    x, y, xv, yv = data
-    cpu_start, wall_start = time.process_time(), time.perf_counter()
-    with torch_settings(seed=seed):
-        model = plain_mlp(depth, width) if arch == 'mlp' else plain_cnn(depth)
-        if init == 'isometric': critical_init_(set_act_(model, 'tanh'), *critical('tanh'))
-        else: init_weights_(model, init)
-        opt = ClipOptimizer(model.parameters(), lr, mom=mom, max_norm=max_norm)
-        train_dl = DataLoader(Dataset(x, y), bs, shuffle=True, seed=seed)
-        valid_dl = DataLoader(Dataset(xv, yv), 1000)
-        sched = one_cycle(lr)
-        accs = []
-        for epoch in range(epochs):
-            epoch_sched = lambda pos: sched((epoch + pos) / epochs)   # one cycle over all the epochs
-            try:
-                hist = fit(1, model, cross_entropy, opt, train_dl, valid_dl, epoch_sched, progress=False, verbose=False)
-            except FloatingPointError:   # diverged
-                accs.append(float('nan'))
-                break
-            accs.append(hist.epochs[0]['accuracy'])
-            if verbose: print(f"{arch} {depth} {init}, epoch {epoch}: accuracy {accs[-1]:.4f}", flush=True)
-            if accs[-1] <= give_up: break
-    return dict(arch=arch, depth=depth, init=init, acc=accs[-1], accs=accs, epochs=len(accs),
-                cpu_s=time.process_time() - cpu_start, wall_s=time.perf_counter() - wall_start)
+# %% ../nbs/08_isometry.ipynb #x0011
+def _isometric_init_(model, # an `nn.Module` with Linear or Conv layers; its ReLUs become tanh
+                    ):
+    "`init_weights_(model, 'isometric')`: tanh for ReLU, (delta-)orthogonal weights at `critical('tanh')`; `model`."
+    return _critical_init_(_set_act_(model, 'tanh'), *critical('tanh'))

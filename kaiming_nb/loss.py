@@ -13,12 +13,18 @@ __all__ = ['logsumexp', 'log_softmax', 'softmax', 'nll', 'cross_entropy', 'accur
 # %% ../nbs/04_loss.ipynb #c0012
 _LOW = (torch.float16, torch.bfloat16)
 
-def _shifted(x):
-    "The row max `m` of `x`, `x - m` and the log of `exp(x - m)`'s sum, over the last dim (in float32 for 16-bit `x`)."
-    if not x.is_floating_point(): raise TypeError(f"logits must be floating point, got {x.dtype}")
+def _check_logits(x):
+    "Raise unless `x` is floating point, with at least one class in its last dimension."
+    if not x.is_floating_point():
+        raise TypeError(f"logits must be floating point, got {x.dtype}")
     if x.ndim == 0 or x.shape[-1] == 0:
         raise ValueError(f"logits need at least one class in the last dimension, got shape {tuple(x.shape)}")
-    if x.dtype in _LOW: x = x.float()  # exact in float32: round once, at the end
+
+def _shifted(x):
+    "The row max `m` of `x`, `x - m` and the log of `exp(x - m)`'s sum, over the last dim (in float32 for 16-bit `x`)."
+    _check_logits(x)
+    if x.dtype in _LOW:
+        x = x.float()  # exact in float32: round once, at the end
     m = x.detach().amax(-1, keepdim=True).nan_to_num(0., 0., 0.)  # a constant, 0 where infinite
     shifted = x - m
     return m, shifted, shifted.exp().sum(-1, keepdim=True).log()
@@ -50,7 +56,8 @@ def _check_targets(x, targ):
     if targ.dtype.is_floating_point or targ.dtype.is_complex or targ.dtype == torch.bool:
         raise TypeError(f"targets must be integer class indices, got {targ.dtype}")
     n, c = x.shape
-    if n == 0: raise ValueError(f"empty batch: predictions {tuple(x.shape)}, the mean over 0 samples is undefined")
+    if n == 0:
+        raise ValueError(f"empty batch: predictions {tuple(x.shape)}, the mean over 0 samples is undefined")
     lo, hi = (t.item() for t in targ.aminmax())
     if lo < 0 or hi >= c:
         raise ValueError(f"target {lo if lo < 0 else hi} out of range for {c} classes (expected 0 <= target < {c})")

@@ -1,6 +1,6 @@
 """Outcomes asserted in nbs/index.ipynb: each `run(seed)` recomputes a cell's numbers,
 with the cell's seed replaced by `seed`."""
-import torch, torch.nn as nn
+import torch.nn as nn
 from spread import Check
 from kaiming_nb.core import torch_settings
 from kaiming_nb.data import get_data, normalize, stats

@@ -6,7 +6,7 @@ from torch.nn import init
 from spread import Check, mnist
 from kaiming_nb.core import torch_settings
 from kaiming_nb.data import stats
-from kaiming_nb.init import kaiming2_, init_weights_, layer_stats
+from kaiming_nb.init import gain, init_weights_, layer_stats
 
 NB = '02_init.ipynb'
 def data():
@@ -45,6 +45,16 @@ def run_fan_out(seed):
         w_in = init.kaiming_normal_(torch.empty(784, 50))
     xw_out, xw_in = [F.relu(x_valid[:500] @ w).pow(2).mean().sqrt().item() for w in (w_out, w_in)]
     return dict(w_out_std=w_out.std().item(), xw_out=xw_out, xw_ratio=xw_in / xw_out)
+
+def kaiming2_(x, a, use_fan_out=False):
+    "The notebook's `kaiming2_`, the lesson's."
+    nf, ni, *_ = x.shape
+    rec_fs = x[0, 0].shape.numel()
+    fan = nf * rec_fs if use_fan_out else ni * rec_fs
+    std = gain(a) / math.sqrt(fan)
+    bound = math.sqrt(3.) * std
+    x.data.uniform_(-bound, bound)
+    return x
 
 def run_uniform_then_kaiming2(seed):
     "c0033: the std of 10,000 draws of U(-1, 1); c0037: then kaiming2_ with a=0 and a=sqrt(5) on the default conv."

@@ -2,10 +2,10 @@
 with the cell's seed replaced by `seed`."""
 import math
 import torch, torch.nn as nn
-from spread import Check, mnist
+from spread import Check, mnist, tolerance_used
 from kaiming_nb.core import torch_settings
 from kaiming_nb.loss import cross_entropy, accuracy
-from kaiming_nb.training import Optimizer, Dataset, DataLoader, fit, evaluate, train
+from kaiming_nb.training import Optimizer, Dataset, DataLoader, fit, evaluate, CheckFiniteCB, MetricsCB
 
 NB = '05_training.ipynb'
 LR, EPOCHS, BS, NH = 0.2, 2, 64, 50   # the notebook's `lr, epochs, bs` and `nh`
@@ -91,13 +91,57 @@ def run_fit_basic(make):
         return dict(valid_acc=valid_acc(model))
     return run
 
+class CourseOptimizer():
+    "The notebook's first, the course's, `Optimizer` (y0001)."
+    def __init__(self, params, lr=0.5):
+        self.params = list(params)
+        self.lr = lr
+
+    def step(self):
+        with torch.no_grad():
+            for p in self.params:
+                p -= p.grad * self.lr
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad.data.zero_()
+
+class CourseDataLoader():
+    "The notebook's first, the course's, `DataLoader` (y0008): batches in order."
+    def __init__(self, ds, bs):
+        self.ds = ds
+        self.bs = bs
+    def __iter__(self):
+        for i in range(0, len(self.ds), self.bs):
+            yield self.ds[i:i + self.bs]
+
+def course_fit(epochs, model, loss_func, opt, train_dl, valid_dl):
+    "The notebook's course `fit` (y0011), without its printing."
+    for epoch in range(epochs):
+        model.train()
+        for xb, yb in train_dl:
+            loss = loss_func(model(xb), yb)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+        model.eval()
+        with torch.no_grad():
+            tot_loss, tot_acc, count = 0., 0., 0
+            for xb, yb in valid_dl:
+                preds = model(xb)
+                n = len(xb)
+                count += n
+                tot_loss += loss_func(preds, yb).item() * n
+                tot_acc += accuracy(preds, yb).item() * n
+    return tot_loss / count, tot_acc / count
+
 def run_optimizer(seed):
-    "c0030: two epochs (`epochs`) with our `Optimizer`."
+    "c0030: two epochs (`epochs`) with the course's `Optimizer`."
     x_train, y_train, _, _ = mnist()
     n = len(x_train)
     with torch_settings(seed=seed):
         model = new_mlp()
-    opt = Optimizer(model.parameters(), lr=LR)
+    opt = CourseOptimizer(model.parameters(), lr=LR)
     for epoch in range(EPOCHS):
         for i in range(0, n, BS):
             s = slice(i, min(n, i + BS))
@@ -107,6 +151,31 @@ def run_optimizer(seed):
             opt.zero_grad()
     return dict(valid_acc=valid_acc(model))
 
+def run_course_vs_ours(seed):
+    "y0003: 10 steps of the course's `Optimizer` and of ours (lr 0.1), from the same start: `test_near`'s share used."
+    x_train, y_train, _, _ = mnist()
+    models = []
+    for opt_class in (CourseOptimizer, Optimizer):
+        with torch_settings(seed=seed):
+            model = new_mlp()
+        opt = opt_class(model.parameters(), lr=0.1)
+        for i in range(10):
+            cross_entropy(model(x_train[i * BS:(i + 1) * BS]), y_train[i * BS:(i + 1) * BS]).backward()
+            opt.step()
+            opt.zero_grad()
+        models.append([p.detach() for p in model.parameters()])
+    return dict(tolerance_used=max(tolerance_used(p, q) for p, q in zip(*models)))
+
+def run_course_fit(seed):
+    "y0012: the course's `fit`, `DataLoader` (batches in order) and `Optimizer`, two epochs."
+    x_train, y_train, x_valid, y_valid = mnist()
+    with torch_settings(seed=seed):
+        model = new_mlp()
+    train_dl = CourseDataLoader(Dataset(x_train, y_train), BS)
+    valid_dl = CourseDataLoader(Dataset(x_valid, y_valid), 1000)
+    loss, acc = course_fit(EPOCHS, model, cross_entropy, CourseOptimizer(model.parameters(), LR), train_dl, valid_dl)
+    return dict(valid_acc=acc)
+
 def run_fit(seed):
     "c0049, c0050, c0054: `fit` for 3 epochs with momentum; then `evaluate` in one batch and in batches of 1,999."
     x_train, y_train, x_valid, y_valid = mnist()
@@ -115,7 +184,7 @@ def run_fit(seed):
         model = new_mlp()
     train_dl, valid_dl = DataLoader(train_ds, BS, shuffle=True, seed=seed), DataLoader(valid_ds, BS * 2)
     hist = fit(3, model, cross_entropy, Optimizer(model.parameters(), lr=0.02, mom=0.9), train_dl, valid_dl,
-               progress=False, verbose=False)
+               cbs=[CheckFiniteCB(), MetricsCB(verbose=False)])   # c0049's default callbacks, without bars and printing
     vl_full, acc_full = evaluate(model, cross_entropy, DataLoader(valid_ds, len(valid_ds)))
     vl_odd, acc_odd = evaluate(model, cross_entropy, DataLoader(valid_ds, len(valid_ds) - 1))
     return dict(accuracy=hist.epochs[-1]['accuracy'],
@@ -130,21 +199,8 @@ def run_torch_pieces(seed):
         model = new_mlp()
         h = fit(2, model, cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1),
                 torch.utils.data.DataLoader(train_ds, BS, shuffle=True), torch.utils.data.DataLoader(valid_ds, 256),
-                progress=False, verbose=False)
+                cbs=[CheckFiniteCB(), MetricsCB(verbose=False)])
     return dict(accuracy=h.epochs[-1]['accuracy'])
-
-def run_train(arch, **kw):
-    "c0077, c0079, c0081: the main job."
-    def run(seed):
-        model, hist, ls = train(arch, seed=seed, progress=False, verbose=False, **kw)
-        return dict(accuracy=hist.epochs[-1]['accuracy'])
-    return run
-
-def run_train_cnn(seed):
-    "c0077, c0079: the CNN for 2 epochs, and how much better it does than the MLP for 3 (`train`'s defaults)."
-    mlp_acc = run_train('mlp', subset=True)(seed)['accuracy']
-    acc = run_train('cnn', subset=True, epochs=2, lr=0.2, bs=64)(seed)['accuracy']
-    return dict(accuracy=acc, over_mlp=acc - mlp_acc)
 
 CHECKS = [
     Check('training.init_loss', f'{NB}#c0009', run_init_loss, dict(loss=(math.log(10) - 0.25, math.log(10) + 0.25))),
@@ -155,12 +211,9 @@ CHECKS = [
           dict(valid_acc=(0.88, None))),
     Check('training.sequential', f'{NB}#c0025', run_fit_basic(new_mlp), dict(valid_acc=(0.88, None))),
     Check('training.optimizer', f'{NB}#c0030', run_optimizer, dict(valid_acc=(0.88, None))),
+    Check('training.course_optimizer', f'{NB}#y0003', run_course_vs_ours, dict(tolerance_used=(None, 1))),
+    Check('training.course_fit', f'{NB}#y0012', run_course_fit, dict(valid_acc=(0.88, None))),
     Check('training.fit', f'{NB}#c0050,c0054', run_fit, dict(
         accuracy=(0.91, None), train_loss_drop=(0, None), valid_loss_diff=(None, 1e-5), accuracy_diff=(None, 1e-6))),
     Check('training.torch_pieces', f'{NB}#c0056', run_torch_pieces, dict(accuracy=(0.75, None))),
-    Check('training.train_mlp', f'{NB}#c0077', run_train('mlp', subset=True), dict(accuracy=(0.92, None))),
-    Check('training.train_cnn', f'{NB}#c0077,c0079', run_train_cnn, dict(accuracy=(0.95, None), over_mlp=(0, None)),
-          note='over_mlp: the CNN after 2 epochs minus the MLP after 3 (c0077), same seed'),
-    Check('training.train_cnn_full', f'{NB}#c0081', run_train('cnn', full=True), dict(accuracy=(0.988, None)),
-          slow=True),
 ]
