@@ -12,7 +12,7 @@ without CUDA it says so and exits 0.
 import math, pathlib, sys, tempfile, time, warnings
 import torch, torch.nn.functional as F
 from torch import nn
-from kaiming_nb.core import near, model_device
+from kaiming_nb.core import _near, model_device
 from kaiming_nb.data import get_data, normalize, stats
 from kaiming_nb.init import kaiming_normal_, kaiming_uniform_, xavier_normal_, init_weights_, layer_stats
 from kaiming_nb.backprop import init_params, forward_and_backward, lin, relu, mse
@@ -54,7 +54,7 @@ x, y = xt[:4096].to(dev), yt[:4096].float().to(dev)
 forward_and_backward(x, y, *ws)
 ref = [w.clone().requires_grad_() for w in ws]
 mse(lin(relu(lin(x, ref[0], ref[1])), ref[2], ref[3]), y).backward()
-check("forward_and_backward on the device == autograd", all(near(w.g, r.grad) for w, r in zip(ws, ref)))
+check("forward_and_backward on the device == autograd", all(_near(w.g, r.grad) for w, r in zip(ws, ref)))
 
 # Cross-entropy stays finite and right at +-1e4 in every float dtype.
 logits = torch.tensor([[1e4, -1e4, 0.], [-1e4, 1e4, 0.]], device=dev)
@@ -65,7 +65,7 @@ for dt in (torch.float32, torch.float16, torch.bfloat16):
           ce.isfinite().item() and math.isclose(ce.item(), 1e4, rel_tol=1e-2), f"{ce.item():g}")
 p = torch.randn(512, 10, device=dev, requires_grad=True)
 check("cross_entropy on the device == F.cross_entropy",
-      near(cross_entropy(p, yt[:512].to(dev)), F.cross_entropy(p, yt[:512].to(dev))))
+      _near(cross_entropy(p, yt[:512].to(dev)), F.cross_entropy(p, yt[:512].to(dev))))
 
 # Our SGD against torch's, 20 steps on the GPU.
 torch.manual_seed(0)

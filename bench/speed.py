@@ -19,7 +19,7 @@ from kaiming_nb.init import init_weights_
 from kaiming_nb.loss import cross_entropy
 from kaiming_nb.training import Dataset, DataLoader, Optimizer, fit, get_model, one_cycle
 from kaiming_nb.training import CheckFiniteCB, MetricsCB, ScheduleCB
-from kaiming_nb.app import RECIPES, get_device, train
+from kaiming_nb.app import RECIPES, _get_device, train
 
 def ours(data, seed, dev):
     "`train`, the main job's function, on data in memory: the final validation accuracy."
@@ -89,7 +89,7 @@ def main():
     p.add_argument('--tricks', action='store_true')
     p.add_argument('--limit', type=int, default=None, help='train on the first LIMIT images only (a smoke test)')
     a = p.parse_args()
-    dev = get_device(a.device)
+    dev = _get_device(a.device)
     x, y, xv, yv = get_data(a.data, full=True)
     data = x[:a.limit], y[:a.limit], xv, yv
     r = RECIPES['cnn']

@@ -22,11 +22,11 @@ from .loss import cross_entropy
 from .init import INITS, init_weights_, layer_stats, plot_layer_stats
 from .training import Dataset, DataLoader, Optimizer, fit, get_model, one_cycle
 from .training import CheckFiniteCB, ScheduleCB, MetricsCB, ProgressCB
-from .distributed import OneProcess, launched, launch, process_group, port_problem
+from .distributed import OneProcess, _launched, launch, process_group, _port_problem
 
 # %% auto #0
-__all__ = ['RECIPES', 'get_device', 'train', 'save_checkpoint', 'load_checkpoint', 'Classifier', 'load_model', 'kaiming_nb_data',
-           'train_rank', 'kaiming_nb_train', 'plot_losses']
+__all__ = ['RECIPES', 'train', 'save_checkpoint', 'load_checkpoint', 'Classifier', 'load_model', 'kaiming_nb_data', 'train_rank',
+           'kaiming_nb_train', 'plot_losses']
 
 # %% ../nbs/09_app.ipynb #c0073
 _LAYER_COLUMNS = ('name', 'layer', 'mean', 'std', 'zeros', 'grad_std')  # what `train` prints of `layer_stats`
@@ -90,7 +90,7 @@ def _check_data(data, # as in `train`: the 4 tensors x_train, y_train, x_valid, 
                        "and normalizing would divide by 0")
 
 # %% ../nbs/09_app.ipynb #a0015
-def get_device(device='auto', # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
+def _get_device(device='auto', # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
               )->torch.device:
     "The device `device` names, if this machine has it (else an `ArgError`); 'auto': CUDA, else MPS, else the CPU."
     if device == 'auto':
@@ -169,7 +169,7 @@ def _check_job(arch, init, epochs, lr, bs, seed, # as given to `train`
               )->tuple: # the device, the save file (or None), the checkpoint to resume (or None)
     "Check `train`'s arguments, device and files before any work: an `ArgError` for the first that is wrong."
     _check_train_args(arch, init, epochs, lr, bs, seed, data)
-    dev = get_device(device)
+    dev = _get_device(device)
     save = None if save is None else _output_file(save, 'save')
     data_path = None if isinstance(data, (tuple, list)) else data or os.environ.get('KAIMING_NB_DATA')
     _check_paths(dict(save=save), dict(data=data_path, resume=resume))
@@ -232,7 +232,7 @@ def train(arch=None,             # 'mlp' or 'cnn'; None: 'mlp', or the arch of `
           verbose=True,          # print the data's source, the device, layer statistics and metrics
           subset=False,          # train on the embedded subset, whatever `KAIMING_NB_DATA` or the cache hold
           full=False,            # require full MNIST (an error, not the subset, if it cannot be found)
-          device='auto',         # where the model and the data go, once: see `get_device`
+          device='auto',         # where model and data go: 'auto' (CUDA, MPS or CPU), 'cpu', 'cuda', 'cuda:N', 'mps'
           save=None,             # write the trained model here, atomically, for `load_model` (or `resume`)
           resume=None,           # a file `save` wrote: train its model on, with its optimizer state and normalization
           world=None,            # the processes to train on, each with `bs / world.size` of every batch; None: one
@@ -426,7 +426,7 @@ class Classifier(nn.Module):
             return self(x).argmax(-1).cpu()
 
 def load_model(fn,           # a file that `train(save=...)` (or `kaiming_nb_train --save`) wrote
-               device='cpu', # where the model goes: see `get_device`
+               device='cpu', # where the model goes: 'auto' (CUDA, MPS or CPU), 'cpu', 'cuda', 'cuda:N', 'mps'
               )->Classifier:
     "The model saved in `fn`, with its normalization, in eval mode: `load_model(fn).predict(images)`."
     ck = _read_checkpoint(fn)
@@ -434,7 +434,7 @@ def load_model(fn,           # a file that `train(save=...)` (or `kaiming_nb_tra
     meta = ck['meta']
     model = get_model(meta['arch'])
     model.load_state_dict(ck['model'])
-    return Classifier(model, meta['mean'], meta['std'], meta).to(get_device(device)).eval()
+    return Classifier(model, meta['mean'], meta['std'], meta).to(_get_device(device)).eval()
 
 
 # %% ../nbs/09_app.ipynb #x0015
@@ -581,7 +581,7 @@ def kaiming_nb_train(arch:str=None,             # mlp or cnn (default: mlp, or t
                                             resume)
         job = dict(arch=arch, data=data, init=init, epochs=epochs, lr=lr, bs=bs, seed=seed, download=download,
                    progress=progress, subset=subset, full=full or download, save=save, resume=resume)
-        if launched():
+        if _launched():
             dev = _rank_device(device)   # on CUDA, this rank's GPU: `$LOCAL_RANK`
             with _one_line_group_errors(os.environ['RANK']), process_group(device=dev) as world:
                 hist, ls = train_rank(world, device=dev, **job)
@@ -636,28 +636,28 @@ def _check_cli_args(arch,     # as given to `kaiming_nb_train`, as are all the o
     "What `kaiming_nb_train` adds to `train`'s arguments, checked before any work or process: an `ArgError` if wrong."
     if not (isinstance(nproc, int) and nproc >= 1):
         raise ArgError(f"nproc must be a whole number, 1 or more; got {nproc!r}")
-    if nproc > 1 and (launched() or device not in ('auto', 'cpu')):
+    if nproc > 1 and (_launched() or device not in ('auto', 'cpu')):
         raise ArgError("--nproc starts processes on this machine's CPU; for GPUs, or under torchrun, "
                        "start them with torchrun --nproc_per_node N (and leave --nproc out)")
     if port is not None and not 0 <= port <= 65535:
         raise ArgError(f"port must be 1 to 65535 (or 0 for any free port); got {port}")
-    if nproc > 1 and port and (why := port_problem('127.0.0.1', port)):
+    if nproc > 1 and port and (why := _port_problem('127.0.0.1', port)):
         raise ArgError(f"port {port} of 127.0.0.1 is in use: {why}; pick another, or 0 for any free port")
     if subset and (full or download or data is not None):
         raise ArgError("--subset takes neither --data, --full nor --download: the subset is the one in the package")
     save = None if save is None else _output_file(save, 'save')
     plot = None if plot is None else _plot_file(plot)
     _check_paths(dict(save=save, plot=plot), dict(data=data, resume=resume))
-    size = int(os.environ['WORLD_SIZE']) if launched() else nproc
+    size = int(os.environ['WORLD_SIZE']) if _launched() else nproc
     return save, plot, _split_batch(arch, bs, resume, size, verbose=os.environ.get('RANK', '0') == '0')
 
 # %% ../nbs/09_app.ipynb #x0004
 def _rank_device(device, # as given to `kaiming_nb_train`: auto, cpu, cuda, cuda:N or mps
                 )->torch.device:
-    "This torchrun rank's device: `get_device(device)`; on CUDA, GPU `$LOCAL_RANK` unless `device` names one."
-    dev = get_device(device)
+    "This torchrun rank's device: `_get_device(device)`; on CUDA, GPU `$LOCAL_RANK` unless `device` names one."
+    dev = _get_device(device)
     if dev.type == 'cuda' and dev.index is None:
-        dev = get_device(f"cuda:{os.environ.get('LOCAL_RANK', 0)}")
+        dev = _get_device(f"cuda:{os.environ.get('LOCAL_RANK', 0)}")
     return dev
 
 class _GroupFailed(ConnectionError):

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 
 # %% auto #0
-__all__ = ['near', 'test_near', 'flushes_denormal', 'torch_settings', 'write_atomic', 'model_device', 'leaf_modules',
-           'first_tensor', 'Hook', 'Hooks', 'format_table', 'ArgError', 'wants_slow', 'skip_slow']
+__all__ = ['test_near', 'torch_settings', 'write_atomic', 'model_device', 'Hook', 'Hooks', 'format_table', 'ArgError',
+           'wants_slow', 'skip_slow']
 
 # %% ../nbs/00_core.ipynb #k0006
-def near(a,         # tensor or number
+def _near(a,         # tensor or number
          b,         # another, broadcastable with `a`
          rtol=1e-3, # relative tolerance
          atol=1e-5, # absolute tolerance
@@ -36,14 +36,14 @@ def test_near(a,         # tensor or number
     a = torch.as_tensor(a).detach()
     b = torch.as_tensor(b).detach()
     if a.shape != b.shape: raise AssertionError(f"shapes differ: {tuple(a.shape)} vs {tuple(b.shape)}")
-    if near(a, b, rtol, atol): return
+    if _near(a, b, rtol, atol): return
     diff = (a.double() - b.double()).abs().nan_to_num(float('inf'))
     where = tuple(int(j) for j in np.unravel_index(int(diff.argmax()), a.shape)) if a.ndim else ()
     raise AssertionError(f"not near (rtol={rtol}, atol={atol}): largest absolute difference {diff.max().item():.3g} "
                          f"at {where}: {a[where].item():.6g} vs {b[where].item():.6g}")
 
 # %% ../nbs/00_core.ipynb #k0014
-def flushes_denormal()->bool:
+def _flushes_denormal()->bool:
     "Whether torch flushes denormal floats to zero now (what `torch.set_flush_denormal` last set)."
     return torch.tensor([1e-40], dtype=torch.float32).mul(1.).item() == 0
 
@@ -58,7 +58,7 @@ def torch_settings(threads:int=None,     # `torch.set_num_threads`
     if threads is not None and threads < 1:
         raise ValueError(f"torch_settings: threads must be at least 1, got {threads}")
     saved_threads = torch.get_num_threads()
-    saved_flush = flushes_denormal()
+    saved_flush = _flushes_denormal()
     saved_dtype = torch.get_default_dtype()
     try:
         with torch.random.fork_rng(enabled=seed is not None):
@@ -117,13 +117,13 @@ def model_device(model, # an `nn.Module`
     return torch.device('cpu') if t is None else t.device
 
 # %% ../nbs/00_core.ipynb #k0025
-def leaf_modules(model, # an `nn.Module`
+def _leaf_modules(model, # an `nn.Module`
                 )->list:  # (path, module) pairs
     "The modules of `model` without children, with their paths, in registration order."
     return [(name, m) for name, m in model.named_modules() if next(m.children(), None) is None]
 
 # %% ../nbs/00_core.ipynb #k0028
-def first_tensor(o, # a module's output (or input)
+def _first_tensor(o, # a module's output (or input)
                 )->torch.Tensor|None:
     "`o` if it is a tensor, else the first tensor in the tuple or list `o`, else None."
     if isinstance(o, torch.Tensor): return o

@@ -13,8 +13,7 @@ import numpy as np, torch, matplotlib.pyplot as plt
 from .core import write_atomic, ArgError, _speaker
 
 # %% auto #0
-__all__ = ['MIRRORS', 'DataError', 'read_idx', 'write_idx', 'mnist_cache', 'download_mnist', 'get_data', 'normalize', 'stats',
-           'show_images']
+__all__ = ['DataError', 'read_idx', 'mnist_cache', 'download_mnist', 'get_data', 'normalize', 'stats', 'show_images']
 
 # %% ../nbs/01_data.ipynb #c0006
 class DataError(ValueError):
@@ -60,7 +59,7 @@ def read_idx(fn, # an IDX file, raw or gzipped
     return _parse_idx(_read_bytes(fn), fn)
 
 # %% ../nbs/01_data.ipynb #c0008
-def write_idx(fn,            # where to write
+def _write_idx(fn,            # where to write
               a,             # array of a dtype IDX has: uint8, int8, >i2, >i4, >f4, >f8
               compress=None, # gzip it; None: if `fn` ends in `.gz`
              )->Path:        # `fn`
@@ -289,7 +288,7 @@ def _load_embedded(test_split=False, # the test split instead of train and valid
     return tuple(t for s in splits for t in _to_tensors(d[f'x_{s}'], d[f'y_{s}']))
 
 # %% ../nbs/01_data.ipynb #c0029
-MIRRORS = [  # tried in order
+_MIRRORS = [  # tried in order
     'https://ossci-datasets.s3.amazonaws.com/mnist/',
     'https://storage.googleapis.com/cvdf-datasets/mnist/',
 ]
@@ -298,8 +297,8 @@ _DOWNLOAD_DEADLINE = 600.  # seconds a whole download may take: all its files, f
 
 def _mirrors_to_try(mirrors=None, # base URLs: a list, or a string of them separated by commas
                    )->list:
-    "The base URLs to download from, in order: `mirrors`, else `$KAIMING_NB_MIRRORS` (comma-separated), else `MIRRORS`."
-    if mirrors is None: mirrors = os.environ.get('KAIMING_NB_MIRRORS', MIRRORS)
+    "The base URLs to download from, in order: `mirrors`, else `$KAIMING_NB_MIRRORS` (comma-separated), else ours."
+    if mirrors is None: mirrors = os.environ.get('KAIMING_NB_MIRRORS', _MIRRORS)
     if isinstance(mirrors, str): mirrors = [m.strip() for m in mirrors.split(',') if m.strip()]
     if not mirrors: raise ArgError("no mirror to download from: mirrors (or KAIMING_NB_MIRRORS) names none")
     return list(mirrors)
@@ -582,7 +581,7 @@ def get_data(path=None,                  # IDX folder or mnist.pkl.gz; None: $KA
              verbose=True,               # print where the data came from
              subset=False,               # the embedded subset, whatever `KAIMING_NB_DATA` or the cache hold
              full=False,                 # require full MNIST: a `DataError` saying how to get it, instead of the subset
-             mirrors=None,               # base URLs; None: $KAIMING_NB_MIRRORS (separated by commas), else `MIRRORS`
+             mirrors=None,               # base URLs; None: $KAIMING_NB_MIRRORS (comma-separated), else ours
              deadline=_DOWNLOAD_DEADLINE, # seconds the whole download may take: all the files, from all mirrors
             )->tuple:                    # x_train, y_train, x_valid, y_valid (or x_test, y_test)
     "MNIST as mnist.pkl split it: `x_train, y_train, x_valid, y_valid`, or `x_test, y_test` if `test_split`."

@@ -9,7 +9,7 @@ from functools import partial
 from fastcore.basics import patch
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
-from .core import torch_settings, model_device, leaf_modules, first_tensor, Hook, Hooks
+from .core import torch_settings, model_device, _leaf_modules, _first_tensor, Hook, Hooks
 from .init import gain, init_weights_, _weighted_layers
 from .loss import cross_entropy
 from .training import Optimizer, Dataset, DataLoader, Learner, one_cycle
@@ -50,7 +50,7 @@ class ActivationStats(Hooks):
                  eps=0.05,     # |activation| below this counts as near zero
                 ):
         names = {m: n for n, m in model.named_modules()}
-        modules = [m for _, m in leaf_modules(model)] if modules is None else list(modules)
+        modules = [m for _, m in _leaf_modules(model)] if modules is None else list(modules)
         self.model, self.bins, self.hmax, self.eps = model, bins, hmax, eps
         self.stats = [dict(name=names.get(m, '?'), layer=type(m).__name__, **{k: [] for k in _KEYS}, hist=[])
                       for m in modules]
@@ -99,7 +99,7 @@ class ActivationStats(Hooks):
 @patch
 def _record(self:ActivationStats, hook, m, inp, out):
     "The forward hook on each watched module: the statistics of its output, in training only."
-    t = first_tensor(out)
+    t = _first_tensor(out)
     if not m.training or t is None: return
     r = self._records[id(m)]
     t = t.detach().float()
@@ -228,7 +228,7 @@ def _run_until(model, m, xb, pre=False):
     "The output of module `m` (its input, with `pre`) when `model` runs on `xb`, stopping the forward pass there."
     res = []
     def grab(hook, mod, inp, out=None):
-        res.append(first_tensor(inp if pre else out))
+        res.append(_first_tensor(inp if pre else out))
         raise _Stop
     with Hook(m, grab, pre=pre), torch.no_grad():
         try: model(xb.to(model_device(model)))

@@ -18,13 +18,13 @@ from .loss import cross_entropy
 from .training import Sampler, Dataset, DataLoader, Optimizer, Callback, CheckFiniteCB, MetricsCB, fit
 
 # %% auto #0
-__all__ = ['launched', 'World', 'OneProcess', 'port_problem', 'free_port', 'init_world', 'process_group', 'run_rank', 'launch',
-           'ShardedSampler', 'DataParallel', 'ReduceCB', 'fit_parallel']
+__all__ = ['World', 'OneProcess', 'init_world', 'process_group', 'launch', 'ShardedSampler', 'DataParallel', 'ReduceCB',
+           'fit_parallel']
 
 # %% ../nbs/07_distributed.ipynb #d0006
 _LAUNCH_VARS = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')  # what torchrun sets in each process it starts
 
-def launched()->bool:
+def _launched()->bool:
     "Whether this process was started by `torchrun`, or by another launcher that sets `_LAUNCH_VARS`."
     return all(v in os.environ for v in _LAUNCH_VARS)
 
@@ -89,7 +89,7 @@ class OneProcess():
         return []
 
 # %% ../nbs/07_distributed.ipynb #d0012
-def port_problem(addr, # an address of this machine
+def _port_problem(addr, # an address of this machine
                  port, # a port number
                 )->str|None:
     "Why nothing can listen on `port` of `addr` now (such as 'Address already in use'), or None."
@@ -100,7 +100,7 @@ def port_problem(addr, # an address of this machine
             return e.strerror
     return None
 
-def free_port(addr='127.0.0.1', # an address of this machine
+def _free_port(addr='127.0.0.1', # an address of this machine
              )->int:
     "A port of `addr` that nothing listens on now."
     with socket.socket() as s:
@@ -119,7 +119,7 @@ def init_world(rank=None,     # this process's number, 0 to `size - 1`; None, as
     from_env = all(v is None for v in (rank, size, addr, port))
     if not from_env and any(v is None for v in (rank, size, addr, port)):
         raise ValueError("init_world: give rank, size, addr and port, or none of them (torchrun's environment)")
-    if from_env and not launched():
+    if from_env and not _launched():
         raise ValueError(f"init_world: no rank given, and {', '.join(_LAUNCH_VARS)} are not all set (by torchrun)")
     env = os.environ
     if from_env:
@@ -151,7 +151,7 @@ def process_group(*args, **kwargs):
         dist.destroy_process_group()
 
 # %% ../nbs/07_distributed.ipynb #d0021
-def run_rank(rank,    # this process's rank
+def _run_rank(rank,    # this process's rank
              size,    # the number of processes
              port,    # where rank 0 listens, on 127.0.0.1
              timeout, # seconds, as in `init_world`
@@ -200,7 +200,7 @@ def _wait_ranks(procs, # the started processes, in rank order
 
 def _rank_error(failed, # rank: when its failure was seen, for the ranks that failed
                procs,  # all the processes, in rank order, ended
-               folder, # where `run_rank` put their errors
+               folder, # where `_run_rank` put their errors
               )->BaseException:
     "The error of `launch`: the ranks' own, if all failed alike; else one that says what happened to each rank."
     errors = {}   # rank: (when, what happened, its traceback or None)
@@ -239,8 +239,8 @@ def launch(fn,           # `fn(world, *args, **kwargs)`, importable by name
           )->list:       # the result of each rank
     "Run `fn(world, *args, **kwargs)` in `nproc` new processes on this machine's CPU, and return each rank's result."
     if not port:   # 0 too: to a socket, 'any free port', which the other ranks could not find
-        port = free_port()
-    elif why := port_problem('127.0.0.1', port):
+        port = _free_port()
+    elif why := _port_problem('127.0.0.1', port):
         raise RuntimeError(f"launch: port {port} of 127.0.0.1 is not free ({why}); pick another, or None"
                            " for any free one")
     threads = threads or max(1, torch.get_num_threads() // nproc)
@@ -248,7 +248,7 @@ def launch(fn,           # `fn(world, *args, **kwargs)`, importable by name
     with tempfile.TemporaryDirectory() as folder:
         job = Path(folder) / 'job.pkl'   # a file, not the start-up pipe, which blocks on a rank that died at start
         job.write_bytes(pickle.dumps((fn, args, kwargs)))
-        procs = [spawn.Process(target=run_rank, args=(r, nproc, port, timeout, threads, folder, job),
+        procs = [spawn.Process(target=_run_rank, args=(r, nproc, port, timeout, threads, folder, job),
                                name=f'rank {r}', daemon=True) for r in range(nproc)]
         try:
             for p in procs:

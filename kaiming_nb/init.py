@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import torch, torch.nn as nn
 import matplotlib.pyplot as plt
-from .core import model_device, leaf_modules, first_tensor, Hooks
+from .core import model_device, _leaf_modules, _first_tensor, Hooks
 
 
 # %% auto #0
@@ -154,13 +154,13 @@ def layer_stats(model,          # an `nn.Module`; its hooks are removed afterwar
     dev = model_device(model)
     xb, yb = [t.to(dev) if isinstance(t, torch.Tensor) else t for t in (xb, yb)]
     grads = loss_func is not None
-    leaves = leaf_modules(model)
+    leaves = _leaf_modules(model)
     names = {m: n for n, m in leaves}
     res, outs = [], []
     def record(hook, m, inp, out):
         d = dict(name=names[m], layer=type(m).__name__, mean=None, std=None, zeros=None, grad_std=None)
         res.append(d)
-        t = first_tensor(out)
+        t = _first_tensor(out)
         if t is None: return
         t = t.detach().float()
         d['mean'] = t.mean().item()

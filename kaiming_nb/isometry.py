@@ -13,8 +13,8 @@ from .init import fans, _fans, _weighted_layers
 from .deep import plain_mlp
 
 # %% auto #0
-__all__ = ['jacobian', 'jacobian_spectrum', 'spectrum_stats', 'orthogonal_', 'delta_orthogonal_', 'q_star', 'chi', 'critical',
-           'spectra', 'plot_spectra']
+__all__ = ['jacobian', 'jacobian_spectrum', 'orthogonal_', 'delta_orthogonal_', 'q_star', 'chi', 'critical', 'spectra',
+           'plot_spectra']
 
 # %% ../nbs/08_isometry.ipynb #i0006
 def jacobian(model, # maps a batch `(n, ...)` to outputs `(n, ...)`, each sample on its own
@@ -99,7 +99,7 @@ def _check_output(model, x):
                      f"samples first; it returned {got}{hint}")
 
 # %% ../nbs/08_isometry.ipynb #i0015
-def spectrum_stats(s, # singular values, any shape
+def _spectrum_stats(s, # singular values, any shape
                   )->dict:
     "The mean squared singular value; the 5%, 50% and 95% quantiles, the decades between them and the farthest from 1."
     s = s.flatten().double().clamp_min(1e-300)   # an exact 0 counts as 300 decades below 1
@@ -304,12 +304,12 @@ def spectra(depths=(10, 100, 1000), # of the nets
             nets=_SPECTRA,           # label: (act, dist)
             **kwargs,               # for `_net_spectrum`: width, n, seed
            )->list:
-    "`_net_spectrum` for every net and depth: dicts of label, depth, singular values `s` and their `spectrum_stats`."
+    "`_net_spectrum` for every net and depth: dicts of label, depth, singular values `s` and their `_spectrum_stats`."
     rows = []
     for label, (act, dist) in nets.items():
         for depth in depths:
             s = _net_spectrum(depth, act, dist, **kwargs)
-            rows.append(dict(label=label, depth=depth, s=s, **spectrum_stats(s)))
+            rows.append(dict(label=label, depth=depth, s=s, **_spectrum_stats(s)))
     return rows
 
 # %% ../nbs/08_isometry.ipynb #i0066

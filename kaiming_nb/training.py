@@ -15,9 +15,9 @@ from .core import model_device
 from .loss import accuracy
 
 # %% auto #0
-__all__ = ['Optimizer', 'Dataset', 'Sampler', 'collate', 'DataLoader', 'History', 'evaluate', 'CancelFitException',
-           'CancelEpochException', 'CancelBatchException', 'Callback', 'Learner', 'fit', 'MetricsCB', 'ProgressCB',
-           'default_cbs', 'ScheduleCB', 'GiveUpCB', 'CheckFiniteCB', 'conv', 'get_model', 'one_cycle']
+__all__ = ['Optimizer', 'Dataset', 'Sampler', 'DataLoader', 'History', 'evaluate', 'CancelFitException', 'CancelEpochException',
+           'CancelBatchException', 'Callback', 'Learner', 'fit', 'MetricsCB', 'ProgressCB', 'default_cbs', 'ScheduleCB',
+           'GiveUpCB', 'CheckFiniteCB', 'conv', 'get_model', 'one_cycle']
 
 # %% ../nbs/05_training.ipynb #c0027
 class Optimizer():
@@ -118,7 +118,7 @@ class Sampler():
 
     def __iter__(self): return iter(self.idxs())
 
-def collate(b, # a list of `(x, y)` items
+def _collate(b, # a list of `(x, y)` items
            )->tuple:
     "Stack a list of `(x, y)` items into a batch `(xs, ys)`."
     xs, ys = zip(*b)
@@ -142,7 +142,7 @@ class DataLoader():
                  shuffle=False,      # a new random order each epoch
                  drop_last=False,    # drop the last batch if it is smaller
                  seed=None,          # of the `Sampler`'s generator
-                 collate_fn=collate, # makes a batch of a list of items, where `ds` is not `_BATCHABLE`
+                 collate_fn=_collate, # makes a batch of a list of items, where `ds` is not `_BATCHABLE`
                  sampler=None,       # has `idxs()`, one epoch's indices, and `len`; None: `Sampler(ds, shuffle, seed)`
                 ):
         if bs < 1:

@@ -7,7 +7,7 @@ from kaiming_nb.init import init_weights_
 from kaiming_nb.deep import plain_mlp, plain_cnn
 from kaiming_nb.deep import depth_run
 from kaiming_nb.isometry import (_critical_sw2, _critical_init_, _set_act_, _preact_q, _q_path, q_star, chi,
-                                 jacobian_spectrum, spectrum_stats, _net_spectrum)
+                                 jacobian_spectrum, _spectrum_stats, _net_spectrum)
 
 NB = '08_isometry.ipynb'
 
@@ -35,11 +35,11 @@ def run_chi(seed):
         for sw2 in (1.5, _critical_sw2(sb2), 2.2):
             net = _critical_init_(_set_act_(plain_mlp(30, 256, n_in=256, n_out=256), 'tanh'), sw2, sb2, 'gaussian')
             x = q_star(sw2, sb2) ** 0.5 * torch.randn(8, 256)
-            out[f'ratio_{sw2:.3f}'] = spectrum_stats(jacobian_spectrum(net, x))['mean_sq'] / chi(sw2, sb2) ** 30
+            out[f'ratio_{sw2:.3f}'] = _spectrum_stats(jacobian_spectrum(net, x))['mean_sq'] / chi(sw2, sb2) ** 30
     return out
 
 def run_spectra(seed):
-    st = {f'{act}_{dist}': spectrum_stats(_net_spectrum(1000, act, dist, seed=seed))
+    st = {f'{act}_{dist}': _spectrum_stats(_net_spectrum(1000, act, dist, seed=seed))
           for act in ('relu', 'tanh') for dist in ('gaussian', 'orthogonal')}
     return dict(iso_from_1=st['tanh_orthogonal']['from_1'], iso_mean_sq=st['tanh_orthogonal']['mean_sq'],
                 others_min_from_1=min(v['from_1'] for k, v in st.items() if k != 'tanh_orthogonal'))
@@ -49,8 +49,8 @@ def run_user_cnn(seed):
     torch.manual_seed(seed)
     kaiming_cnn = init_weights_(plain_cnn(20), 'kaiming_normal')
     iso_cnn = init_weights_(plain_cnn(20), 'isometric')
-    return dict(kaiming_decades=spectrum_stats(jacobian_spectrum(kaiming_cnn, x))['decades'],
-                iso_decades=spectrum_stats(jacobian_spectrum(iso_cnn, x))['decades'])
+    return dict(kaiming_decades=_spectrum_stats(jacobian_spectrum(kaiming_cnn, x))['decades'],
+                iso_decades=_spectrum_stats(jacobian_spectrum(iso_cnn, x))['decades'])
 
 def run_train(seed):
     return {f'acc_{init}': depth_run('mlp', 100, init, mnist(), epochs=1, lr=0.005, give_up=0.2, seed=seed)['acc']
