@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MPLBACKEND=Agg
-# nbdev_test runs one notebook per core; torch's own threads on top of that only fight over the cores.
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+# nbdev_test runs one notebook per core, each with one torch thread (kaiming_nb.core sees to it, unless
+# OMP_NUM_THREADS is set): the README's `nbdev_test` is tested as a newcomer types it.
 
 # The notebooks must be clean, and the library in sync with them.
 nbdev_clean
@@ -31,6 +31,11 @@ python .ci/mirrors.py
 if grep -rn "shared/data" nbs bench kaiming_nb; then
   echo "a machine's data folder is named above: use get_data(full=True)"; exit 1
 fi
+
+# Each chapter's export cell does nothing outside the repository (on Colab, say): .ci/check_install.sh runs two
+# chapters there; this checks the guard in all of them.
+unguarded=$(grep -l "nbdev_export()" nbs/*.ipynb | xargs grep -L "isfile('../settings.ini')" || true)
+if [ -n "$unguarded" ]; then echo "an export cell runs nbdev_export() unguarded in: $unguarded"; exit 1; fi
 
 # The docs site, as far as it can be checked without Quarto (the header of .ci/check_docs.py says what).
 python .ci/check_docs.py

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #k0003
 from __future__ import annotations
-import os, secrets, stat
+import multiprocessing, os, secrets, stat
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -71,6 +71,15 @@ def torch_settings(threads:int=None,     # `torch.set_num_threads`
         torch.set_num_threads(saved_threads)
         torch.set_flush_denormal(saved_flush)
         torch.set_default_dtype(saved_dtype)
+
+# %% ../nbs/00_core.ipynb #t0002
+def _threads_for_tests()->int|None:
+    "1 in a worker process of `nbdev_test` when `OMP_NUM_THREADS` is not set; None (torch's own choice) elsewhere."
+    in_worker = os.environ.get('IN_TEST') and multiprocessing.parent_process() is not None
+    return 1 if in_worker and 'OMP_NUM_THREADS' not in os.environ else None
+
+if _threads_for_tests() is not None:
+    torch.set_num_threads(_threads_for_tests())
 
 # %% ../nbs/00_core.ipynb #x0001
 def _existing_mode(fn, # a file that may exist
