@@ -90,7 +90,7 @@ suite "ATEN_CPU_CAPABILITY=default, 2 threads" ATEN_CPU_CAPABILITY=default OMP_N
 busy() { python -c "while True: pass" & busy_pids="${busy_pids:-} $!"; }
 busy; busy
 trap 'kill ${busy_pids:-} 2>/dev/null || true' EXIT
-SUITE_NBS=2 suite "under load (2 busy processes), 01 and 07" nbdev_test --file_re "^0[17]_.*ipynb$"
+SUITE_NBS=3 suite "under load (2 busy processes), 01, 07 and 09" nbdev_test --file_re "^0[179]_.*ipynb$"
 kill $busy_pids 2>/dev/null || true; wait $busy_pids 2>/dev/null || true; busy_pids=
 # a learner's Run All: every chapter in a new kernel as Jupyter runs it, offline, in an empty home, with torch's own
 # threads; each slow cell prints how to run it instead. The limit catches a slow cell that runs by mistake.
