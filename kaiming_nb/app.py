@@ -19,7 +19,7 @@ from .core import ArgError, _speaker, write_atomic, torch_settings, model_device
 from .data import DataError, get_data, normalize, stats, download_mnist
 from .data import _tilde, _write_problem, _DOWNLOAD_DEADLINE
 from .loss import cross_entropy
-from .init import INITS, init_weights_, layer_stats, plot_layer_stats
+from .init import INITS, init_weights_, layer_stats, plot_layer_stats, _STAT_MEANINGS
 from .training import Dataset, DataLoader, Optimizer, fit, get_model, one_cycle
 from .training import CheckFiniteCB, ScheduleCB, MetricsCB, ProgressCB
 from .distributed import OneProcess, _launched, launch, process_group, _port_problem
@@ -30,6 +30,7 @@ __all__ = ['RECIPES', 'train', 'save_checkpoint', 'load_checkpoint', 'Classifier
 
 # %% ../nbs/09_app.ipynb #c0073
 _LAYER_COLUMNS = ('name', 'layer', 'mean', 'std', 'zeros', 'grad_std')  # what `train` prints of `layer_stats`
+_LAYER_LEGEND = '; '.join(f'{k}: {_STAT_MEANINGS[k]}' for k in ('zeros', 'grad_std'))   # printed under them
 RECIPES = {'mlp': dict(epochs=3, lr=0.05, bs=64),   # `train`'s defaults per arch: epochs, one-cycle lr_max, batch size
            'cnn': dict(epochs=4, lr=0.4, bs=256)}
 
@@ -258,7 +259,9 @@ def train(arch=None,             # 'mlp' or 'cnn'; None: 'mlp', or the arch of `
         ls = layer_stats(model, x_train[:512], y_train[:512], cross_entropy)
         if verbose and main:
             start = f'resumed from {resume}' if ck else f'{init} init'
-            print(f"{arch}, {start}: layer statistics on 512 training images\n{format_table(ls, _LAYER_COLUMNS)}")
+            print(f"{arch}, {start}: layer statistics before training, on 512 training images")
+            print(format_table(ls, _LAYER_COLUMNS))
+            print(_LAYER_LEGEND)
         train_dl = DataLoader(Dataset(x_train, y_train), recipe['bs'] // world.size, sampler=train_sampler)
         valid_dl = DataLoader(Dataset(x_valid, y_valid), 1024, sampler=valid_sampler)
         hist = fit(recipe['epochs'], world.wrap(model), cross_entropy, opt, train_dl, valid_dl,
@@ -567,7 +570,7 @@ def kaiming_nb_train(arch:str=None,             # mlp or cnn (default: mlp, or t
                      device:str='auto',         # auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps
                      save:str=None,             # the model's file; may be --resume's (replaced atomically once trained)
                      resume:str=None,           # train on from the model that --save wrote here
-                     plot:str=None,             # save loss curve and layer statistics here (.png if no suffix)
+                     plot:str=None,             # plot the losses and the initial layer statistics here (.png if bare)
                      download:bool=False,       # require full MNIST, downloaded to the cache if needed (or exit 1)
                      progress:bool=True,        # show a progress bar on a terminal; --no-progress hides it
                      subset:bool=False,         # use the embedded subset, whatever KAIMING_NB_DATA or the cache hold
@@ -597,6 +600,8 @@ def kaiming_nb_train(arch:str=None,             # mlp or cnn (default: mlp, or t
         start = f"{arch or 'mlp'}, {init} init" if resume is None else f"resumed from {Path(resume).name}"
         hist.plot(axs[0]).set_title(f"{start}: loss")
         plot_layer_stats(ls, axs=axs[1:])
+        for ax in axs[1:]:
+            ax.set_title(f"{ax.get_title()}\nbefore training", fontsize=9)
         fig.tight_layout()
         fig.savefig(plot_fn, dpi=100)
         print(f"plots saved to {plot_fn}")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #k0003
 from __future__ import annotations
-import multiprocessing, os, secrets, stat
+import copy, multiprocessing, os, secrets, stat
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -12,7 +12,7 @@ import numpy as np, torch, torch.nn as nn
 
 # %% auto #0
 __all__ = ['test_near', 'torch_settings', 'write_atomic', 'model_device', 'Hook', 'Hooks', 'format_table', 'ArgError',
-           'wants_slow', 'skip_slow']
+           'wants_slow', 'skip_slow', 'check_answer']
 
 # %% ../nbs/00_core.ipynb #k0006
 def _near(a,         # tensor or number
@@ -193,6 +193,12 @@ def format_table(rows,      # dicts with the same keys
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     return '\n'.join(' '.join(s.rjust(w) for s, w in zip(line, widths)) for line in [cols] + cells)
 
+# %% ../nbs/00_core.ipynb #k0038c
+class _Table(list):
+    "A list of dicts with the same keys, shown as `format_table` shows it."
+    def __repr__(self):
+        return format_table(self)
+
 # %% ../nbs/00_core.ipynb #w0002
 class ArgError(ValueError):
     "A bad argument: the message names it and says what is allowed. On the command line, one line and exit status 2."
@@ -211,3 +217,47 @@ def skip_slow(what,  # what the slow cell does
              ):
     "Print the one line a slow cell shows instead of running: what it would do, how long it takes, how to run it."
     print(f"slow cell skipped: {what} ({takes}); to run it: RUN_SLOW = wants_slow(True) above, or KAIMING_NB_SLOW=1")
+
+# %% ../nbs/00_core.ipynb #e0002
+def _short(v, # a result of an exercise
+          )->str:
+    "`v` in a few words: a tensor by its shape and first values."
+    if isinstance(v, torch.Tensor):
+        first = ', '.join(f'{x:.4g}' for x in v.detach().flatten()[:4].tolist())
+        more = ', ...' if v.numel() > 4 else ''
+        return f"tensor of shape {tuple(v.shape)} [{first}{more}]"
+    return repr(v)
+
+# %% ../nbs/00_core.ipynb #e0003
+def _same(got, want, eps)->bool:
+    "Whether `got` is `want`: tensors and floats to `eps` (relative and absolute), tuples and lists item by item."
+    if isinstance(want, torch.Tensor):
+        return (isinstance(got, torch.Tensor) and got.shape == want.shape
+                and torch.allclose(got.double(), want.double(), rtol=eps, atol=eps))
+    if isinstance(want, float):
+        return isinstance(got, (int, float)) and abs(got - want) <= eps * max(1., abs(want))
+    if isinstance(want, (tuple, list)):
+        return isinstance(got, (tuple, list)) and len(got) == len(want) and all(
+            _same(g, w, eps) for g, w in zip(got, want))
+    return got == want
+
+# %% ../nbs/00_core.ipynb #e0004
+def check_answer(answer,    # the learner's function; while it raises `NotImplementedError`, not done yet
+                 reference, # a function that is right
+                 cases,     # argument tuples: each is given to both (a copy of it to each)
+                 eps=1e-4,  # tolerance on tensors and floats
+                )->bool:    # True when right; False when not done yet
+    "Check an exercise: `answer(*case)` against `reference(*case)` for each case; stop at a wrong one, showing both."
+    for i, case in enumerate(cases):
+        want = reference(*copy.deepcopy(case))
+        try:
+            got = answer(*copy.deepcopy(case))
+        except NotImplementedError:
+            print(f"{answer.__name__}: not written yet; replace `raise NotImplementedError`, then run this cell again")
+            return False
+        if not _same(got, want, eps):
+            args = ', '.join(_short(a) for a in case)
+            raise AssertionError(f"{answer.__name__}: not right yet for case {i + 1} of {len(cases)}, ({args}): "
+                                 f"it gives {_short(got)}; the right answer is {_short(want)}")
+    print(f"{answer.__name__}: right ({len(cases)} {'case' if len(cases) == 1 else 'cases'} checked)")
+    return True

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_distributed.ipynb #d0003
 from __future__ import annotations
-import copy, math, os, pickle, signal, socket, sys, tempfile, time, traceback
+import copy, gc, math, os, pickle, signal, socket, sys, tempfile, time, traceback, weakref
 import multiprocessing as mp
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -147,7 +147,8 @@ def process_group(*args, **kwargs):
     world = init_world(*args, **kwargs)
     try:
         yield world
-    finally:
+    finally:   # what still holds the group (a DDP model in a reference cycle) goes first, so that the group ends
+        gc.collect()   # here and not in the interpreter's teardown, where gloo's threads can abort the process
         dist.destroy_process_group()
 
 # %% ../nbs/07_distributed.ipynb #d0021
@@ -183,6 +184,8 @@ def _run_rank(rank,    # this process's rank
     except BaseException as e:
         keep_error(e)
         sys.exit(1)   # `launch` reports the error, with its traceback
+    sys.stdout.flush()
+    os._exit(0)   # done: no thread left in the interpreter's teardown can turn this rank into a failure
 
 # %% ../nbs/07_distributed.ipynb #d0022
 def _wait_ranks(procs, # the started processes, in rank order
@@ -368,6 +371,16 @@ def _average_grads_bucketed_(model,     # an `nn.Module`, after `backward`
     for b in _bucket(params, cap_mb):
         _all_reduce_mean_([p.grad for p in b])
 
+# %% ../nbs/07_distributed.ipynb #d0049c
+def _weak(method, # a bound method
+         ): # a function that calls it while its object lives, and does nothing after
+    "`method`, through a weak reference to its object: a hook that keeps nothing alive."
+    ref = weakref.WeakMethod(method)
+    def call(*args):
+        if (m := ref()) is not None:
+            m(*args)
+    return call
+
 # %% ../nbs/07_distributed.ipynb #d0050
 class DataParallel(nn.Module):
     "`module` trained on every rank: rank 0's weights at first, each bucket of gradients averaged once it is made."
@@ -380,8 +393,9 @@ class DataParallel(nn.Module):
         params = [p for p in module.parameters() if p.requires_grad]
         self.buckets = _bucket(params[::-1], cap_mb)   # backward makes the last layer's gradients first
         self.bucket_of = {p: i for i, b in enumerate(self.buckets) for p in b}
+        hook = _weak(self.grad_ready)   # a strong one would keep this wrapper, and its model, alive for good
         for p in params:
-            p.register_post_accumulate_grad_hook(self.grad_ready)
+            p.register_post_accumulate_grad_hook(hook)
         self.reset()
 
     def reset(self):

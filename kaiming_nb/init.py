@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import torch, torch.nn as nn
 import matplotlib.pyplot as plt
-from .core import model_device, _leaf_modules, _first_tensor, Hooks
+from .core import model_device, _leaf_modules, _first_tensor, _Table, Hooks
 
 
 # %% auto #0
@@ -147,7 +147,7 @@ def layer_stats(model,          # an `nn.Module`; its hooks are removed afterwar
                 xb,             # a batch, moved to the model's device
                 yb=None,        # targets, for the gradients (with `loss_func`)
                 loss_func=None, # `loss_func(model(xb), yb)` is a single number
-               )->list:         # one dict per call of a leaf layer
+               )->list:         # one dict per call of a leaf layer, shown as a table
     "Statistics of what each leaf layer of `model` outputs on `xb`, and of the gradient reaching it, in forward order."
     if (yb is None) != (loss_func is None):
         raise ValueError("layer_stats: pass both yb and loss_func (for gradients), or neither")
@@ -174,19 +174,22 @@ def layer_stats(model,          # an `nn.Module`; its hooks are removed afterwar
         with Hooks([m for _, m in leaves], record), torch.set_grad_enabled(grads):
             if grads and isinstance(xb, torch.Tensor) and xb.is_floating_point(): xb = xb.detach().requires_grad_()
             out = model(xb)
-            if not outs: return res
+            if not outs: return _Table(res)
             loss = loss_func(out, yb)
             if loss.numel() != 1:
                 raise ValueError(f"layer_stats: the loss must be a single number, got shape {tuple(loss.shape)}")
             for (d, _), g in zip(outs, torch.autograd.grad(loss, [o for _, o in outs], allow_unused=True)):
                 if g is not None: d['grad_std'] = g.float().std().item()
-        return res
+        return _Table(res)
     finally:
         with torch.no_grad():
             for name, b in model.named_buffers(): b.copy_(saved_buffers[name])
 
 
 # %% ../nbs/02_init.ipynb #c0079
+_STAT_MEANINGS = dict(mean='mean of the outputs', std='std of the outputs', zeros='share of the outputs at 0',
+                      grad_std="std of the loss's gradient at the outputs")   # what each key of `layer_stats` is
+
 def plot_layer_stats(stats,                    # what `layer_stats` returned
                      keys=None,                # of 'mean', 'std', 'zeros', 'grad_std'; None: all there are
                      axs=None,                 # one axis per key, to draw on; None: a new figure
@@ -206,7 +209,7 @@ def plot_layer_stats(stats,                    # what `layer_stats` returned
     n = range(1, len(stats) + 1)
     for k, ax in zip(keys, axs):
         ax.plot(n, [float('nan') if d[k] is None else d[k] for d in stats], '.-', label=label)
-        ax.set_title(k)
+        ax.set_title(f'{k}: {_STAT_MEANINGS[k]}', fontsize=9)
         ax.set_xlabel('layer')
         if k in logy: ax.set_yscale('log')
         if len(stats) <= 12: ax.set_xticks(n, [d['layer'] for d in stats], rotation=90, fontsize=8)

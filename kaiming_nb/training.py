@@ -174,7 +174,7 @@ class DataLoader():
 class History:
     "What `fit` recorded: the training loss of every batch, and the losses and accuracy of every epoch."
     losses: list = field(default_factory=list)  # training loss of each batch
-    epochs: list = field(default_factory=list)  # per epoch: dict(epoch, train_loss, valid_loss, accuracy, secs)
+    epochs: list = field(default_factory=list) # per epoch: dict(epoch, from 1; train_loss, valid_loss, accuracy, secs)
 
     def plot(self,
              ax=None,   # axes to draw on; None: a new figure
@@ -381,12 +381,12 @@ class MetricsCB(Callback):
             learn.hist.losses += torch.stack(self.losses).tolist()
             self.train = dict(train_loss=loss_sum / count, secs=secs, count=count)
             return
-        e = dict(epoch=learn.epoch, train_loss=self.train['train_loss'], valid_loss=loss_sum / count,
+        e = dict(epoch=learn.epoch + 1, train_loss=self.train['train_loss'], valid_loss=loss_sum / count,
                  accuracy=metric_sum / count, secs=self.train['secs'])
         learn.hist.epochs.append(e)
-        if self.verbose:
-            self.write(f"epoch {e['epoch']}: train loss {e['train_loss']:.4f}, valid loss {e['valid_loss']:.4f}, "
-                       f"accuracy {e['accuracy']:.4f} ({e['secs']:.1f} s, "
+        if self.verbose:   # the epochs counted from 1, as the bars count them
+            self.write(f"epoch {e['epoch']}/{learn.epochs}: train loss {e['train_loss']:.4f}, "
+                       f"valid loss {e['valid_loss']:.4f}, accuracy {e['accuracy']:.4f} ({e['secs']:.1f} s, "
                        f"{self.train['count'] / e['secs']:,.0f} samples/s)")
 
 # %% ../nbs/05_training.ipynb #y0018
@@ -507,7 +507,7 @@ class CheckFiniteCB(Callback):
 
     def after_backward(self, learn):
         "Before the step: one fused test of the loss, gradients, float buffers and the last step's weights."
-        where = f"epoch {learn.epoch}, batch {learn.iter}"
+        where = f"epoch {learn.epoch + 1}, batch {learn.iter + 1}"   # from 1, as the bars count
         tensors = [learn.loss.detach()]
         tensors += [p.grad for _, p in self.params if p.grad is not None]
         tensors += [b for _, b in self.floats]
