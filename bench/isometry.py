@@ -5,7 +5,9 @@ net still at chance after its first epoch stops there. Then the speed of our `ja
 under vmap, the idiomatic PyTorch way, on the same net in the same run.
 
     python bench/isometry.py [--data FOLDER] [--rows mlp:1000:10,cnn:100:4] [--inits isometric,kaiming_normal,default]
-                             [--lr 0.01] [--cnn-lr 0.05] [--threads 1]
+                             [--lr 0.01] [--cnn-lr 0.05] [--threads 1] [--device cpu] [--steps N] [--no-jacobian]
+
+--steps N trains on the first N batches' worth of images only (a fixed budget, for a GPU run or a smoke test).
 """
 import argparse, platform, time
 import torch
@@ -36,13 +38,18 @@ def main():
     p.add_argument('--cnn-lr', type=float, default=0.05, help="peak learning rate of the CNNs")
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--device', default='cpu', help="where the nets train: cpu, cuda, cuda:N")
+    p.add_argument('--steps', type=int, default=None, help="train on the first STEPS * 128 images only")
+    p.add_argument('--no-jacobian', action='store_true', help="skip the Jacobian's timing")
     a = p.parse_args()
     x, y, xv, yv = get_data(a.data, full=True)
     m, s = stats(x)
-    data = (normalize(x, m, s), y, normalize(xv, m, s), yv)
-    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {a.threads} thread(s), "
-          f"denormals flushed; {len(x):,} training images; width 128, batch 128, momentum 0.9, clipping at norm 1, "
-          "one-cycle", flush=True)
+    n = None if a.steps is None else a.steps * 128
+    data = tuple(t.to(a.device) for t in (normalize(x[:n], m, s), y[:n], normalize(xv, m, s), yv))
+    where = torch.cuda.get_device_name(a.device) if a.device.startswith('cuda') else platform.processor()
+    print(f"{where or platform.machine()}, torch {torch.__version__}, {a.threads} thread(s), "
+          f"denormals flushed; {len(data[0]):,} training images; width 128, batch 128, momentum 0.9, "
+          "clipping at norm 1, one-cycle", flush=True)
     rows = []
     with torch_settings(threads=a.threads, flush_denormal=True):
         for arch, depth, epochs in (r.split(':') for r in a.rows.split(',')):
@@ -56,9 +63,12 @@ def main():
                 rows.append(r)
                 print(format_table([r], ['arch', 'depth', 'init', 'lr', 'epochs', 'acc', 'minutes'], fmt='.4g'),
                       flush=True)
-        ours, theirs, diff = jacobian_speed()
+        if not a.no_jacobian:
+            ours, theirs, diff = jacobian_speed()
     print(f"\n{format_table(rows, ['arch', 'depth', 'init', 'lr', 'epochs', 'acc', 'minutes', 'accs'], fmt='.4g')}")
     print(f"total {sum(r['wall_s'] for r in rows) / 60:.1f} minutes")
+    if a.no_jacobian:
+        return
     print(f"\nJacobian of a 1,000-layer tanh net, 4 samples of width 128, float64: ours {ours:.2f} s, torch.func "
           f"vmap(jacrev) {theirs:.2f} s, ratio {theirs / ours:.2f}x; largest difference {diff:.1e}")
 

@@ -435,8 +435,9 @@ def load_model(fn,           # a file that `train(save=...)` (or `kaiming_nb_tra
     ck = _read_checkpoint(fn)
     _check_saved_model(ck, fn)
     meta = ck['meta']
-    model = get_model(meta['arch'])
-    model.load_state_dict(ck['model'])
+    with torch.device('meta'):
+        model = get_model(meta['arch'])   # shapes only: the weights come from the file, the RNG is left alone
+    model.load_state_dict(ck['model'], assign=True)
     return Classifier(model, meta['mean'], meta['std'], meta).to(_get_device(device)).eval()
 
 

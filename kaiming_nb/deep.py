@@ -346,7 +346,7 @@ def _depth_cbs(lr, give_up, verbose):
 def depth_run(arch,           # 'mlp' (`plain_mlp`), 'cnn' (`plain_cnn`), or your function of the depth giving a model
               depth,          # number of Linear or Conv layers
               init,           # for `init_weights_`: a name of `INITS` ('lsuv' on the first 512 images) or a function
-              data,           # (x_train, y_train, x_valid, y_valid), normalized
+              data,           # (x_train, y_train, x_valid, y_valid), normalized; the net trains where they are
               epochs=10,      # the budget
               lr=None,        # peak learning rate of `one_cycle`; None: 1.6 / depth
               mom=0.9,        # momentum
@@ -363,7 +363,7 @@ def depth_run(arch,           # 'mlp' (`plain_mlp`), 'cnn' (`plain_cnn`), or you
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     lr = lr or 1.6 / depth
     with torch_settings(seed=seed):
-        model = init_weights_(_build(arch, depth, width), init, xb=x[:512])
+        model = init_weights_(_build(arch, depth, width).to(x.device), init, xb=x[:512])
         h = _last_hidden(model, xv[:512]).flatten(1)
         opt = ClipOptimizer(model.parameters(), lr, mom=mom, max_norm=max_norm)
         train_dl = DataLoader(Dataset(x, y), bs, shuffle=True, seed=seed)

@@ -104,9 +104,9 @@ class Sampler():
                 ):
         self.n = ds if isinstance(ds, int) else len(ds)
         self.shuffle = shuffle
-        if seed is None:
+        if shuffle and seed is None:   # drawn only to shuffle: a sampler in order leaves the global generator alone
             seed = int(torch.randint(2**62, ()))
-        self.gen = torch.Generator().manual_seed(seed)
+        self.gen = torch.Generator().manual_seed(seed) if shuffle else None
 
     def __len__(self): return self.n
 
