@@ -99,5 +99,10 @@ if env -u OMP_NUM_THREADS python .ci/run_notebooks.py --limit 180; then passed=$
 else failed=$((failed + 1)); fi
 # full MNIST: the exact split, the 99% CNN, the depth table
 suite "slow (full MNIST)" nbdev_test --flags slow
+# the GPU run's script, on the CPU with tiny sizes, so that the one run on a GPU works the first time
+echo "=== bench/gpu.sh on the CPU, tiny sizes"
+t=$SECONDS
+if TINY=1 OUT=$(mktemp -d) bash bench/gpu.sh > /dev/null; then echo "--- bench/gpu.sh passed in $((SECONDS - t)) s"
+else failed=$((failed + 1)); echo "--- bench/gpu.sh failed"; fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

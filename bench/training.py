@@ -5,7 +5,8 @@ CNN recipe to reach 99%.
 
     python bench/training.py [--data FOLDER] [--runs 9] [--cnn] [--limit N]
 
-Our fit runs with the callbacks a quiet run uses: CheckFiniteCB and MetricsCB (no progress bars, no printing).
+Our fit runs with the callbacks a quiet run uses: CheckFiniteCB and MetricsCB (no progress bars, no printing); the
+row 'no checks' leaves CheckFiniteCB out, to show what the checks cost.
 Full MNIST comes from get_data(data, full=True): --data, $KAIMING_NB_DATA, the cache, or a download.
 --limit N trains on the first N training images only: a smoke test of the script, not a measurement.
 """
@@ -16,17 +17,17 @@ from kaiming_nb.data import get_data, normalize, stats
 from kaiming_nb.loss import cross_entropy, accuracy
 from kaiming_nb.training import Dataset, DataLoader, Optimizer, fit, get_model, CheckFiniteCB, MetricsCB
 
-def quiet():
-    "The callbacks of a quiet run."
-    return [CheckFiniteCB(), MetricsCB(verbose=False)]
+def quiet(checks=True):
+    "The callbacks of a quiet run; without `checks`, no `CheckFiniteCB`."
+    return [CheckFiniteCB(), MetricsCB(verbose=False)] if checks else [MetricsCB(verbose=False)]
 
-def ours(x, y, xv, yv, loss_func, seed):
+def ours(x, y, xv, yv, loss_func, seed, checks=True):
     "Our loop: the trained model."
     torch.manual_seed(seed)
     model = get_model('mlp')
     train_dl = DataLoader(Dataset(x, y), 64, shuffle=True, seed=seed)
     fit(1, model, loss_func, Optimizer(model.parameters(), lr=0.1), train_dl, DataLoader(Dataset(xv, yv), 1024),
-        cbs=quiet())
+        cbs=quiet(checks))
     return model
 
 def pytorch(x, y, xv, yv, seed):
@@ -60,6 +61,7 @@ def main():
           f"batch 64; median of {a.runs} runs, interleaved")
     runs = {'ours (cross_entropy)': lambda sd: ours(x, y, xv, yv, cross_entropy, sd),
             'ours (F.cross_entropy)': lambda sd: ours(x, y, xv, yv, F.cross_entropy, sd),
+            'ours, no checks': lambda sd: ours(x, y, xv, yv, cross_entropy, sd, checks=False),
             'PyTorch': lambda sd: pytorch(x, y, xv, yv, sd)}
     times, accs = {k: [] for k in runs}, {k: [] for k in runs}
     for r in range(a.runs):
@@ -77,7 +79,7 @@ def main():
               f"{statistics.mean(accs[k]):.4f} ± {spread:.4f} over {a.runs} runs "
               f"(min {min(accs[k]):.4f}, max {max(accs[k]):.4f})")
     torch.manual_seed(0)
-    vdl = DataLoader(Dataset(xv, yv), 1024)   # built first: its sampler draws a seed from the global RNG
+    vdl = DataLoader(Dataset(xv, yv), 1024)
     torch.manual_seed(0)
     model = get_model('mlp')
     fit(1, model, F.cross_entropy, Optimizer(model.parameters(), lr=0.1),
