@@ -8,6 +8,8 @@ under vmap, the idiomatic PyTorch way, on the same net in the same run.
                              [--lr 0.01] [--cnn-lr 0.05] [--threads 1] [--device cpu] [--steps N] [--no-jacobian]
 
 --steps N trains on the first N batches' worth of images only (a fixed budget, for a GPU run or a smoke test).
+A deeper net needs a smaller learning rate: the CNN's 0.05 suits depth 100 to 200, but leaves depth 1,000 at chance
+after one epoch, where 0.01 reaches 94.9% (chapter 08, "The depth record").
 """
 import argparse, platform, time
 import torch
