@@ -1,7 +1,7 @@
 """The depth experiment of chapter 06 on full MNIST: plain MLPs (and a plain CNN) without normalization or residual
 connections, initialized by PyTorch's default, Kaiming and LSUV, trained for a fixed budget of epochs; prints the table,
 one row per net and init. Then, for one configuration, our training loop (`depth_run`: fit with its callbacks,
-DataLoader, ClipOptimizer, one_cycle) against the idiomatic PyTorch one (TensorDataset, torch.utils.data.DataLoader,
+DataLoader, clipping, one_cycle) against the idiomatic PyTorch one (TensorDataset, torch.utils.data.DataLoader,
 torch.optim.SGD, clip_grad_norm_, OneCycleLR), same init, same seed, in the same process.
 
     python bench/deep.py [--data FOLDER] [--depths mlp:10,mlp:20,mlp:50,mlp:100,cnn:20] [--epochs 10]
@@ -79,7 +79,7 @@ def main():
         with torch_settings(threads=1, flush_denormal=True):
             ours = depth_run('mlp', d, init, data, ep, **kw)
             theirs = pytorch_run(d, init, data, ep, **kw)
-        print(f"\nmlp depth {d}, {init} init, {ep} epochs: ours (fit, DataLoader, ClipOptimizer, one_cycle) "
+        print(f"\nmlp depth {d}, {init} init, {ep} epochs: ours (fit, DataLoader, clipping, one_cycle) "
               f"{ours['cpu_s']:.1f} s CPU, {ours['wall_s']:.1f} s wall, accuracy {ours['acc']:.4f}; "
               f"PyTorch (DataLoader, SGD, clip_grad_norm_, OneCycleLR) {theirs['cpu_s']:.1f} s CPU, "
               f"{theirs['wall_s']:.1f} s wall, accuracy {theirs['acc']:.4f}; "

@@ -16,8 +16,8 @@ from .training import Optimizer, Dataset, DataLoader, Learner, one_cycle
 from .training import CheckFiniteCB, ScheduleCB, MetricsCB, GiveUpCB
 
 # %% auto #0
-__all__ = ['ActivationStats', 'plain_mlp', 'GeneralRelu', 'lsuv_init_', 'plain_cnn', 'ClipOptimizer', 'depth_run',
-           'depth_experiment', 'plot_depth']
+__all__ = ['ActivationStats', 'plain_mlp', 'GeneralRelu', 'lsuv_init_', 'plain_cnn', 'depth_run', 'depth_experiment',
+           'plot_depth']
 
 # %% ../nbs/06_deep.ipynb #x0001
 def _dead(t):
@@ -299,7 +299,7 @@ def _last_hidden(model, xb):
     return _run_until(model, _weighted_layers(model, 'depth_run')[-1], xb, pre=True)
 
 # %% ../nbs/06_deep.ipynb #c0066
-class ClipOptimizer(Optimizer):
+class _ClipOptimizer(Optimizer):
     "Our `Optimizer` with gradient clipping: before each step, all gradients are scaled by min(1, max_norm / |g|)."
     def __init__(self, params, lr=0.5, mom=0., wd=0.,
                  max_norm=1., # largest total gradient norm
@@ -352,7 +352,7 @@ def depth_run(arch,           # 'mlp' (`plain_mlp`), 'cnn' (`plain_cnn`), or you
               mom=0.9,        # momentum
               bs=128,         # batch size
               width=128,      # of the MLP's hidden layers
-              max_norm=1.,    # gradient clipping (`ClipOptimizer`); `inf`: none
+              max_norm=1.,    # gradient clipping (`_ClipOptimizer`); `inf`: none
               give_up=None,   # None, or an accuracy: stop after the first epoch at or below it
               seed=0,         # for the weights and the batch order
               verbose=False,  # print each epoch
@@ -365,7 +365,7 @@ def depth_run(arch,           # 'mlp' (`plain_mlp`), 'cnn' (`plain_cnn`), or you
     with torch_settings(seed=seed):
         model = init_weights_(_build(arch, depth, width).to(x.device), init, xb=x[:512])
         h = _last_hidden(model, xv[:512]).flatten(1)
-        opt = ClipOptimizer(model.parameters(), lr, mom=mom, max_norm=max_norm)
+        opt = _ClipOptimizer(model.parameters(), lr, mom=mom, max_norm=max_norm)
         train_dl = DataLoader(Dataset(x, y), bs, shuffle=True, seed=seed)
         valid_dl = DataLoader(Dataset(xv, yv), 1000)
         learn = Learner(model, cross_entropy, opt, train_dl, valid_dl, _depth_cbs(lr, give_up, verbose))

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import copy, gc, math, os, pickle, signal, socket, sys, tempfile, time, traceback, weakref
 import multiprocessing as mp
+import multiprocessing.connection as mp_connection
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -194,12 +195,20 @@ def _wait_ranks(procs, # the started processes, in rank order
     "Wait for `procs` to end, at most `grace` s after the first failure: the ranks that failed, and when."
     failed = {}
     deadline = math.inf
-    while any(p.is_alive() for p in procs) and time.monotonic() < deadline:
-        failed |= {r: time.time() for r, p in enumerate(procs) if p.exitcode not in (None, 0) and r not in failed}
+    running = {p.sentinel: r for r, p in enumerate(procs)}   # a sentinel is ready once its process has ended
+    while running:
+        timeout = None if deadline == math.inf else max(0., deadline - time.monotonic())
+        ended = mp_connection.wait(list(running), timeout)
+        if not ended:   # the grace is over: `launch` kills the ranks still running
+            break
+        for sentinel in ended:
+            r = running.pop(sentinel)
+            procs[r].join()   # its exit status, which the sentinel may announce an instant before
+            if procs[r].exitcode != 0:
+                failed[r] = time.time()
         if failed and deadline == math.inf:
             deadline = time.monotonic() + grace
-        time.sleep(0.02)
-    return failed | {r: time.time() for r, p in enumerate(procs) if p.exitcode not in (None, 0) and r not in failed}
+    return failed
 
 def _rank_error(failed, # rank: when its failure was seen, for the ranks that failed
                procs,  # all the processes, in rank order, ended
