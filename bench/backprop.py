@@ -11,6 +11,7 @@ import argparse, json, os, statistics, subprocess, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
 from kaiming_nb.data import get_data, normalize, stats
 from kaiming_nb.backprop import forward_and_backward, init_params
+from machine import machine_line
 
 def load(path):
     x, y, _, _ = get_data(path, full=True, verbose=False)
@@ -69,6 +70,7 @@ def measure_peak(path, name):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 def main(path, runs):
+    print(machine_line())
     x, y = load(path)
     ms = methods(x, y)
     times = {k: [] for k in ms}

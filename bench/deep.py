@@ -15,6 +15,7 @@ from kaiming_nb.data import get_data, normalize, stats
 from kaiming_nb.loss import accuracy
 from kaiming_nb.init import init_weights_
 from kaiming_nb.deep import depth_experiment, depth_run, plain_mlp
+from machine import machine_line
 
 def pytorch_run(depth, init, data, epochs, lr, mom, bs, width, max_norm, seed):
     "The same run as `depth_run('mlp', ...)`, the way PyTorch's tutorials write it: its DataLoader, SGD, OneCycleLR."
@@ -60,6 +61,7 @@ def main():
     p.add_argument('--compare', default='mlp:50:kaiming_normal:2',
                    help="mlp:depth:init:epochs of the MLP run both ways (ours, PyTorch's); '' to skip")
     a = p.parse_args()
+    print(machine_line(1))
     x, y, xv, yv = get_data(a.data, full=True)
     m, s = stats(x)
     data = (normalize(x, m, s), y, normalize(xv, m, s), yv)

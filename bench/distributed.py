@@ -19,6 +19,7 @@ from kaiming_nb.core import torch_settings
 from kaiming_nb.data import get_data
 from kaiming_nb.distributed import World, OneProcess, launch
 from kaiming_nb.app import train_rank
+from machine import machine_line
 
 class TorchDDP(World):
     "A `World` whose model is wrapped by torch's DDP instead of our `DataParallel`."
@@ -43,6 +44,7 @@ def main():
     p.add_argument('--runs', type=int, default=3, help='runs of each setting, interleaved; the median is reported')
     p.add_argument('--arch', default='cnn', help='mlp or cnn')
     a = p.parse_args()
+    print(machine_line())
     n = len(get_data(a.data, full=True, verbose=False)[0])   # fails here, at once, if full MNIST is not found
     job = dict(arch=a.arch, data=a.data, full=True, epochs=1, progress=False, verbose=False)
     settings = {'1 process x 2 threads': lambda: one_process(**job),

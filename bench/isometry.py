@@ -19,6 +19,7 @@ from kaiming_nb.data import get_data, normalize, stats
 from kaiming_nb.init import init_weights_
 from kaiming_nb.isometry import jacobian
 from kaiming_nb.deep import plain_mlp, depth_run
+from machine import machine_line
 
 def jacobian_speed(depth=1000, width=128, n=4):
     "Seconds for the Jacobian of a plain tanh net at `depth`, ours and torch.func's, and their largest difference."
@@ -45,6 +46,7 @@ def main():
     p.add_argument('--steps', type=int, default=None, help="train on the first STEPS * 128 images only")
     p.add_argument('--no-jacobian', action='store_true', help="skip the Jacobian's timing")
     a = p.parse_args()
+    print(machine_line(a.threads))
     x, y, xv, yv = get_data(a.data, full=True)
     m, s = stats(x)
     n = None if a.steps is None else a.steps * 128

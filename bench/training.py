@@ -16,6 +16,7 @@ from torch.utils.data import TensorDataset
 from kaiming_nb.data import get_data, normalize, stats
 from kaiming_nb.loss import cross_entropy, accuracy
 from kaiming_nb.training import Dataset, DataLoader, Optimizer, fit, get_model, CheckFiniteCB, MetricsCB
+from machine import machine_line
 
 def quiet(checks=True):
     "The callbacks of a quiet run; without `checks`, no `CheckFiniteCB`."
@@ -53,6 +54,7 @@ def main():
     p.add_argument('--cnn', action='store_true')
     p.add_argument('--limit', type=int, default=None, help='train on the first LIMIT images only (a smoke test)')
     a = p.parse_args()
+    print(machine_line())
     x, y, xv, yv = get_data(a.data, full=True)
     x, y = x[:a.limit], y[:a.limit]
     m, s = stats(x)

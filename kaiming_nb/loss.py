@@ -71,11 +71,16 @@ def nll(log_probs, # log-probabilities `(N, C)`
     rows = torch.arange(len(log_probs), device=log_probs.device)
     return -log_probs[rows, targ].mean()
 
-def cross_entropy(logits, # `(N, C)`
-                  targ,   # integer class indices `(N,)`, in [0, C)
+def cross_entropy(logits,       # `(N, C)`
+                  targ,         # integer class indices `(N,)`, in [0, C)
+                  smoothing=0., # label smoothing ε: the target is 1-ε on its class plus ε/C on every class
                  ):
-    "Cross-entropy of `logits` against the class indices `targ`: `nll(log_softmax(logits), targ)`."
-    return nll(log_softmax(logits), targ)
+    "Cross-entropy of `logits` against the class indices `targ`: `nll(log_softmax(logits), targ)`, smoothed by ε."
+    if isinstance(smoothing, bool) or not (isinstance(smoothing, (int, float)) and 0 <= smoothing <= 1):
+        raise ValueError(f"smoothing must be a number from 0 to 1, got {smoothing!r}")
+    log_probs = log_softmax(logits)
+    loss = nll(log_probs, targ)
+    return loss if smoothing == 0 else (1 - smoothing) * loss - smoothing * log_probs.mean()
 
 # %% ../nbs/04_loss.ipynb #c0034
 def accuracy(logits, # scores `(N, C)`: logits, or probabilities

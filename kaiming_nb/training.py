@@ -553,10 +553,10 @@ def conv(ni,       # input channels
     convolution = nn.Conv2d(ni, nf, ks, stride=2, padding=ks // 2, bias=False)   # batchnorm's shift is its bias
     return nn.Sequential(convolution, nn.BatchNorm2d(nf), nn.ReLU())
 
-def get_model(arch='mlp', # 'mlp' or 'cnn'
+def get_model(arch='mlp', # 'mlp', 'cnn' or 'lenet'
               nh=50,      # the MLP's hidden units
              )->nn.Sequential:
-    "The lesson's MLP (784-`nh`-10, ReLU) or CNN (stride-2 convs, 28×28 to 1×1), both taking rows of 784 pixels."
+    "The lesson's MLP (784-`nh`-10, ReLU), its CNN (stride-2 convs) or a LeNet, all taking rows of 784 pixels."
     if arch == 'mlp':
         return nn.Sequential(nn.Linear(784, nh), nn.ReLU(), nn.Linear(nh, 10))
     if arch == 'cnn':
@@ -567,7 +567,14 @@ def get_model(arch='mlp', # 'mlp' or 'cnn'
                              conv(64, 128),                  # 2×2
                              conv(128, 10, act=False),       # 1×1
                              nn.Flatten())
-    raise ValueError(f"get_model: unknown arch {arch!r}; use 'mlp' or 'cnn'")
+    if arch == 'lenet':
+        return nn.Sequential(nn.Unflatten(1, (1, 28, 28)),    # 28×28
+                             nn.Conv2d(1, 16, 5),             # 24×24
+                             nn.MaxPool2d(2), nn.ReLU(),      # 12×12: pooled first, the ReLU on a quarter of the values
+                             nn.Conv2d(16, 32, 3),            # 10×10
+                             nn.MaxPool2d(2), nn.ReLU(),      # 5×5
+                             nn.Flatten(), nn.Linear(800, 256), nn.ReLU(), nn.Linear(256, 10))
+    raise ValueError(f"get_model: unknown arch {arch!r}; use 'mlp', 'cnn' or 'lenet'")
 
 def one_cycle(lr_max,         # the peak learning rate
               pct_warm=0.25,  # fraction of training spent warming up

@@ -2,9 +2,14 @@
 with the cell's seed (the default of `train` and `kaiming_nb_train`, 42) replaced by `seed`. The ranks run the
 library's functions (a new process imports what it runs)."""
 import tempfile
+from functools import partial
 from pathlib import Path
+import torch
 from spread import Check
-from kaiming_nb.data import get_data
+from kaiming_nb.core import torch_settings
+from kaiming_nb.data import get_data, normalize, stats
+from kaiming_nb.loss import cross_entropy
+from kaiming_nb.training import Dataset, DataLoader, fit, get_model, one_cycle, CheckFiniteCB, MetricsCB, ScheduleCB
 from kaiming_nb.distributed import OneProcess, launch
 from kaiming_nb.app import train, train_rank, load_model
 
@@ -23,6 +28,20 @@ def run_train_cnn(seed):
     mlp_acc = run_train('mlp', subset=True)(seed)['accuracy']
     acc = run_train('cnn', subset=True, epochs=2, lr=0.2, bs=64)(seed)['accuracy']
     return dict(accuracy=acc, over_mlp=acc - mlp_acc)
+
+def run_lenet_full(seed):
+    "f0004: the one-epoch recipe (LeNet, Adam, label smoothing 0.1) on full MNIST."
+    x, y, xv, yv = get_data(full=True, verbose=False)
+    m, s = stats(x)
+    x, xv = normalize(x, m, s), normalize(xv, m, s)
+    with torch_settings(seed=seed):
+        model = get_model('lenet').to(memory_format=torch.channels_last)
+        opt = torch.optim.Adam(model.parameters(), lr=0.01, betas=(0.7, 0.9))
+        train_dl = DataLoader(Dataset(x, y), 128, shuffle=True, seed=seed)
+        cbs = [CheckFiniteCB(), MetricsCB(verbose=False), ScheduleCB(one_cycle(0.01))]
+        hist = fit(1, model, partial(cross_entropy, smoothing=0.1), opt, train_dl, DataLoader(Dataset(xv, yv), 1024),
+                   cbs=cbs)
+    return dict(accuracy=hist.epochs[-1]['accuracy'])
 
 def run_main_job(seed):
     "d0085: the main job on 1 and 2 processes, the MLP for 3 epochs and the CNN for 2: how far apart."
@@ -60,6 +79,7 @@ CHECKS = [
           note='over_mlp: the CNN after 2 epochs minus the MLP after 3 (c0077), same seed'),
     Check('app.train_cnn_full', f'{NB}#c0081', run_train('cnn', full=True), dict(accuracy=(0.985, None)),
           slow=True),
+    Check('app.lenet_full', f'{NB}#f0004', run_lenet_full, dict(accuracy=(0.985, None)), slow=True),
     Check('app.main_job', f'{NB}#d0085', run_main_job,
           dict(mlp_valid_loss_diff=(None, 5e-3), mlp_accuracy_diff=(None, 5e-3), cnn_accuracy_diff=(None, 0.02)),
           note='test_close of the last epoch of 2 processes against 1'),
