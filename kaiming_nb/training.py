@@ -459,10 +459,18 @@ def _nonfinite(named, # pairs (name, tensor or None)
     "The name of the first tensor in `named` that holds a NaN or an infinity, or None (`meta` tensors hold no values)."
     return next((name for name, t in named if t is not None and not t.is_meta and not t.isfinite().all()), None)
 
-def _all_finite(tensors, # tensors, none of them `meta`
+def _all_finite(tensors, # floating-point tensors, none of them `meta`
                )->bool:
-    "True if no tensor holds a NaN or an infinity, in one fused pass and one sync (or, rarely, a norm that overflows)."
-    return not tensors or bool(torch.stack(torch._foreach_norm(tensors)).isfinite().all())
+    "True if no tensor holds a NaN or an infinity: one fused pass, AMP's check (which multiplies by 1), one sync."
+    if not tensors:
+        return True
+    found, one = torch.zeros(1, device=tensors[0].device), torch.ones(1, device=tensors[0].device)
+    try:
+        with torch.no_grad():
+            torch._amp_foreach_non_finite_check_and_unscale_(tensors, found, one)
+    except (RuntimeError, NotImplementedError):   # tensors on several devices, or a backend without the fused check
+        return all(bool(t.isfinite().all()) for t in tensors)
+    return found.item() == 0
 
 def _stopped(learn,     # the `Learner`, after the backward pass
              where,     # 'epoch e, batch i', for the message
