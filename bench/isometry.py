@@ -9,7 +9,7 @@ under vmap, the idiomatic PyTorch way, on the same net in the same run.
 
 --steps N trains on the first N batches' worth of images only (a fixed budget, for a GPU run or a smoke test).
 A deeper net needs a smaller learning rate: the CNN's 0.05 suits depth 100 to 200, but leaves depth 1,000 at chance
-after one epoch; at 0.01, six epochs (--rows cnn:1000:6 --cnn-lr 0.01 --threads 2) reach 98.3% in 38 minutes
+after one epoch; at 0.01, four epochs (--rows cnn:1000:4 --cnn-lr 0.01 --threads 2) reach 98.0% in 27 minutes
 (chapter 08, "The depth record").
 """
 import argparse, platform, time

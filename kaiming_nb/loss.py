@@ -78,9 +78,11 @@ def cross_entropy(logits,       # `(N, C)`
     "Cross-entropy of `logits` against the class indices `targ`: `nll(log_softmax(logits), targ)`, smoothed by ε."
     if isinstance(smoothing, bool) or not (isinstance(smoothing, (int, float)) and 0 <= smoothing <= 1):
         raise ValueError(f"smoothing must be a number from 0 to 1, got {smoothing!r}")
-    log_probs = log_softmax(logits)
-    loss = nll(log_probs, targ)
-    return loss if smoothing == 0 else (1 - smoothing) * loss - smoothing * log_probs.mean()
+    _, shifted, log_sum = _shifted(logits)
+    targ = _check_targets(logits, targ)
+    losses = (log_sum - shifted.gather(-1, targ[:, None])).to(logits.dtype)   # -log p at each row's target
+    loss = losses.mean()
+    return loss if smoothing == 0 else (1 - smoothing) * loss + smoothing * (log_sum - shifted).to(logits.dtype).mean()
 
 # %% ../nbs/04_loss.ipynb #c0034
 def accuracy(logits, # scores `(N, C)`: logits, or probabilities

@@ -128,11 +128,27 @@ def _collate(b, # a list of `(x, y)` items
 # %% ../nbs/05_training.ipynb #y0013
 _BATCHABLE = (Dataset, TensorDataset)  # datasets that `DataLoader` indexes with a whole batch of indices at once
 
+def _tensors(ds, # a `_BATCHABLE` dataset
+            )->tuple:
+    "What `ds` indexes: our `Dataset`'s `(x, y)`, or a `TensorDataset`'s tensors."
+    return ds.tensors if isinstance(ds, TensorDataset) else (ds.x, ds.y)
+
 def _dataset_device(ds, # a `_BATCHABLE` dataset
                   )->torch.device:
     "The device of the inputs of `ds`, where `DataLoader` draws its batches."
-    x = ds.tensors[0] if isinstance(ds, TensorDataset) else ds.x
+    x = _tensors(ds)[0]
     return x.device if isinstance(x, torch.Tensor) else torch.device('cpu')
+
+_PLAIN = (Dataset.__getitem__, TensorDataset.__getitem__)   # indexing that only indexes each tensor
+
+def _batch(ds, # a `_BATCHABLE` dataset
+           b,  # a batch of indices, on the device of the dataset's tensors
+          )->tuple:
+    "`ds[b]`, by `index_select` (whole rows at once) where `ds` only indexes its tensors."
+    tensors = _tensors(ds)
+    if type(ds).__getitem__ in _PLAIN and all(isinstance(t, torch.Tensor) for t in tensors):
+        return tuple(t.index_select(0, b) for t in tensors)
+    return ds[b]
 
 class DataLoader():
     "Batches `(xb, yb)` of `bs` items of `ds`, in the order of `sampler`, by default `Sampler(ds, shuffle, seed)`."
@@ -163,7 +179,7 @@ class DataLoader():
         if isinstance(self.ds, _BATCHABLE):
             idxs = idxs.to(_dataset_device(self.ds))   # one copy per epoch, then batches are drawn where the data lives
             for b in idxs.split(self.bs)[:len(self)]:
-                yield self.ds[b]
+                yield _batch(self.ds, b)
         else:
             for b in idxs.split(self.bs)[:len(self)]:
                 yield self.collate_fn([self.ds[int(i)] for i in b])
