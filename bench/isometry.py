@@ -12,7 +12,7 @@ under vmap, the idiomatic PyTorch way, on the same net in the same run.
 A deeper net needs a smaller learning rate: the CNN's 0.05 suits depth 100 to 200, but leaves depth 1,000 at chance
 after one epoch; at 0.01, four epochs (--rows cnn:1000:4 --cnn-lr 0.01 --threads 2) reach 98.0% in 27 minutes
 (chapter 08, "The depth record"). The 1,000-layer MLP's sixteen epochs (--rows mlp:1000:16 --threads 2) reach 97.0% in
-30 minutes; at --bs 256, the peak learning rate 0.02 did not settle.
+30 to 32 minutes; at --bs 256, the peak learning rate 0.02 did not settle.
 """
 import argparse, platform, time
 import torch
@@ -49,6 +49,7 @@ def main():
     p.add_argument('--steps', type=int, default=None, help="train on the first STEPS * BS images only")
     p.add_argument('--no-jacobian', action='store_true', help="skip the Jacobian's timing")
     a = p.parse_args()
+    if a.bs < 1: p.error(f"--bs must be at least 1, got {a.bs}")
     print(machine_line(a.threads))
     x, y, xv, yv = get_data(a.data, full=True)
     m, s = stats(x)
