@@ -475,18 +475,27 @@ def _nonfinite(named, # pairs (name, tensor or None)
     "The name of the first tensor in `named` that holds a NaN or an infinity, or None (`meta` tensors hold no values)."
     return next((name for name, t in named if t is not None and not t.is_meta and not t.isfinite().all()), None)
 
-def _all_finite(tensors, # floating-point tensors, none of them `meta`
+def _flags(device, # where the tensors to test are
+          )->tuple:
+    "The fused test's flag, a zero, and its scale, a one: each of shape `(1,)`, on `device`."
+    return torch.zeros(1, device=device), torch.ones(1, device=device)
+
+def _all_finite(tensors,    # floating-point tensors, none of them `meta`
+                flags=None, # `_flags` on the tensors' device, to reuse; None: new ones
                )->bool:
     "True if no tensor holds a NaN or an infinity: one fused pass, AMP's check (which multiplies by 1), one sync."
     if not tensors:
         return True
-    found, one = torch.zeros(1, device=tensors[0].device), torch.ones(1, device=tensors[0].device)
+    found, one = flags or _flags(tensors[0].device)
     try:
         with torch.no_grad():
             torch._amp_foreach_non_finite_check_and_unscale_(tensors, found, one)
     except (RuntimeError, NotImplementedError):   # tensors on several devices, or a backend without the fused check
         return all(bool(t.isfinite().all()) for t in tensors)
-    return found.item() == 0
+    if found.item() == 0:
+        return True
+    found.zero_()   # the flag stays set otherwise: ready for the next test
+    return False
 
 def _stopped(learn,     # the `Learner`, after the backward pass
              where,     # 'epoch e, batch i', for the message
@@ -524,6 +533,7 @@ class CheckFiniteCB(Callback):
         self.floats = [(n, b) for n, b in learn.model.named_buffers() if b.is_floating_point() and not b.is_meta]
         self.buffers = list(learn.model.buffers())
         self.unchecked = None   # where the last step was, while its new weights are not checked yet
+        self.flags = None       # the fused test's flag and scale, made at the first step where the loss is
 
     def before_batch(self, learn):
         if learn.training:
@@ -537,7 +547,9 @@ class CheckFiniteCB(Callback):
         tensors += [b for _, b in self.floats]
         if self.unchecked:
             tensors += [p for _, p in self.params]
-        if not _all_finite(tensors) or not all(math.isfinite(lr) for lr in _get_lrs(learn.opt)):
+        if self.flags is None:
+            self.flags = _flags(learn.loss.device)
+        if not _all_finite(tensors, self.flags) or not all(math.isfinite(lr) for lr in _get_lrs(learn.opt)):
             msg = _stopped(learn, where, self.unchecked, self.params, self.floats)
             if msg is not None:
                 self._stop(learn, msg)
