@@ -1,7 +1,8 @@
 """One epoch of the lesson's MLP (784-50-10, SGD lr 0.1, batch 64) on full MNIST: our DataLoader + Optimizer + fit
 against idiomatic PyTorch (TensorDataset + torch.utils.data.DataLoader(shuffle=True) + torch.optim.SGD), in one
-process. Prints samples per second, the ratio, and the final validation accuracies; with --cnn, also the time for the
-CNN recipe to reach 99%.
+process. Prints samples per second, the ratio of the medians, and the final validation accuracies; then, round by round,
+each run against the PyTorch run of its round (median and range: the machine's speed drifts over minutes, and the
+ratio of runs side by side drifts less); with --cnn, also the time for the CNN recipe to reach 99%.
 
     python bench/training.py [--data FOLDER] [--runs 9] [--cnn] [--limit N]
 
@@ -21,6 +22,10 @@ from machine import machine_line
 def quiet(checks=True):
     "The callbacks of a quiet run; without `checks`, no `CheckFiniteCB`."
     return [CheckFiniteCB(), MetricsCB(verbose=False)] if checks else [MetricsCB(verbose=False)]
+
+def spread_line(values, unit, digits=2):
+    "The median of `values` and their range, as one line."
+    return f"{statistics.median(values):5.{digits}f}{unit}, from {min(values):.{digits}f} to {max(values):.{digits}f}"
 
 def ours(x, y, xv, yv, loss_func, seed, checks=True):
     "Our loop: the trained model."
@@ -80,6 +85,12 @@ def main():
         print(f"{k:24s} {sps:>10,.0f} samples/s  {sps / base:5.2f}x PyTorch   valid accuracy "
               f"{statistics.mean(accs[k]):.4f} ± {spread:.4f} over {a.runs} runs "
               f"(min {min(accs[k]):.4f}, max {max(accs[k]):.4f})")
+    print("round by round (each run against the PyTorch run of its round; the machine's speed drifts between rounds):")
+    for k in runs:
+        if k != 'PyTorch':
+            print(f"  {k:24s} {spread_line([p / t for p, t in zip(times['PyTorch'], times[k])], 'x PyTorch')}")
+    checks = [1 - t / c for t, c in zip(times['ours, no checks'], times['ours (cross_entropy)'])]
+    print(f"  {'the checks cost':24s} {spread_line([100 * c for c in checks], '% of the unchecked samples/s', 1)}")
     torch.manual_seed(0)
     vdl = DataLoader(Dataset(xv, yv), 1024)
     torch.manual_seed(0)
